@@ -1,0 +1,67 @@
+"""Data sets of the paper and the embedded demo data, behind one interface (:class:`Sample` items)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch.utils.data import Dataset
+
+from .demo import DemoSpec, ensure_demo_data, fingerprint, write_demo_data
+from .folders import DataError, MedicalFolder, MVTecLayout, Sample, load_rgb
+
+MVTEC_CATEGORIES = (
+    "carpet", "grid", "leather", "tile", "wood", "bottle", "cable", "capsule", "hazelnut",
+    "metal_nut", "pill", "screw", "toothbrush", "transistor", "zipper",
+)
+MVTEC_TEXTURES = MVTEC_CATEGORIES[:5]
+VISA_CATEGORIES = (
+    "candle", "capsules", "cashew", "chewinggum", "fryum", "macaroni1", "macaroni2",
+    "pcb1", "pcb2", "pcb3", "pcb4", "pipe_fryum",
+)
+LOCO_CATEGORIES = ("breakfast_box", "juice_bottle", "pushpins", "screw_bag", "splicing_connectors")
+DEMO_CATEGORIES = ("brick", "grass", "gravel")
+
+# data set name -> (folder kind, categories); medical sets have a single pseudo-category named after them
+DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "mvtec_ad": ("mvtec", MVTEC_CATEGORIES),
+    "visa": ("mvtec", VISA_CATEGORIES),
+    "mvtec_loco": ("mvtec", LOCO_CATEGORIES),
+    "demo": ("mvtec", DEMO_CATEGORIES),
+    "aptos": ("medical", ("aptos",)),
+    "oct2017": ("medical", ("oct2017",)),
+    "isic2018": ("medical", ("isic2018",)),
+}
+
+
+def dataset_kind(name: str) -> str:
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}; valid datasets: {', '.join(DATASETS)}")
+    return DATASETS[name][0]
+
+
+def open_dataset(
+    name: str,
+    root: str | Path,
+    category: str,
+    split: str,
+    image_size: int = 256,
+    crop_size: int | None = None,
+    mask_threshold: float = 0.0,
+    cache: bool = False,
+    defect_types: tuple[str, ...] | None = None,
+) -> Dataset:
+    """The ``split`` of ``category`` in data set ``name`` stored under ``root``.
+
+    MVTec-layout sets (``mvtec_ad``, ``visa``, ``mvtec_loco``, ``demo``) read ``root/<category>``; medical
+    sets (``aptos``, ``oct2017``, ``isic2018``) read ``root`` itself (``train/NORMAL``, ``test/<class>``).
+    """
+    if dataset_kind(name) == "medical":
+        return MedicalFolder(root, split, image_size, crop_size, cache=cache)
+    return MVTecLayout(root, category, split, image_size, crop_size, mask_threshold, defect_types, cache)
+
+
+__all__ = [
+    "DATASETS", "DEMO_CATEGORIES", "DataError", "DemoSpec", "LOCO_CATEGORIES", "MVTEC_CATEGORIES",
+    "MVTEC_TEXTURES", "MVTecLayout", "MedicalFolder", "Sample", "VISA_CATEGORIES", "dataset_kind",
+    "ensure_demo_data", "fingerprint", "load_rgb", "open_dataset", "write_demo_data",
+]

@@ -1,0 +1,182 @@
+"""The embedded demo data set: real photographs with synthetic defects, in the MVTec AD folder layout.
+
+scikit-image ships real texture photographs (``brick``, ``grass``, ``gravel``; 512 x 512, greyscale). Each
+becomes one category: normal training crops come from the top of the photo, test crops from a disjoint
+strip at the bottom, and about half of the test crops receive one synthetic defect (scratch, crack, stain,
+hole, or foreign texture pasted from another photo) with its exact pixel mask. Everything is drawn from a
+seeded generator, so the same arguments write the same bytes on every machine.
+
+The normal images are real; the defects are synthetic. They are deliberately subtle (low contrast, a few
+percent of the crop, foreign texture matched in brightness and contrast) so that an untrained model does
+not score near 100 I-AUROC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+from skimage import data as skdata
+
+SOURCES: dict[str, Callable[[], np.ndarray]] = {"brick": skdata.brick, "grass": skdata.grass, "gravel": skdata.gravel}
+DEFECTS = ("scratch", "crack", "stain", "hole", "foreign")
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    """Parameters of the demo data; any change gives a different data set (and a different fingerprint)."""
+
+    size: int = 128  # side of the saved crops, in pixels
+    n_train: int = 60
+    n_test_good: int = 20
+    n_per_defect: int = 4
+    train_rows: float = 0.6  # top fraction of the photo used for training crops; the test strip is below
+    contrast: float = 1.0  # scales every defect's intensity change
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 32 <= self.size <= 200:
+            raise ValueError(f"demo size={self.size}: expected 32..200 px (the test strip of a 512 px photo is ~200 px high)")
+        for name in ("n_train", "n_test_good", "n_per_defect"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"demo {name}={getattr(self, name)}: expected a positive integer")
+
+
+def _crop(photo: np.ndarray, rows: tuple[int, int], size: int, rng: np.random.Generator) -> np.ndarray:
+    y = int(rng.integers(rows[0], rows[1] - size + 1))
+    x = int(rng.integers(0, photo.shape[1] - size + 1))
+    crop = photo[y : y + size, x : x + size]
+    return crop[:, ::-1].copy() if rng.random() < 0.5 else crop.copy()
+
+
+def _draw(size: int, paint: Callable[[ImageDraw.ImageDraw, int], None], supersample: int = 4) -> np.ndarray:
+    """Rasterise a shape at ``supersample`` x resolution and average down: an anti-aliased coverage map."""
+    big = Image.new("L", (size * supersample, size * supersample), 0)
+    paint(ImageDraw.Draw(big), supersample)
+    return np.asarray(big, dtype=np.float64).reshape(size, supersample, size, supersample).mean((1, 3)) / 255.0
+
+
+def _curve(rng: np.random.Generator, size: int, jagged: bool) -> list[tuple[float, float]]:
+    length = rng.uniform(0.3, 0.6) * size
+    angle = rng.uniform(0, np.pi)
+    cx, cy = rng.uniform(0.3, 0.7, size=2) * size
+    t = np.linspace(-0.5, 0.5, 24)
+    bend = rng.uniform(-0.25, 0.25) * length
+    xs = cx + t * length * np.cos(angle) - (4 * t**2 - 1) * bend * np.sin(angle)
+    ys = cy + t * length * np.sin(angle) + (4 * t**2 - 1) * bend * np.cos(angle)
+    if jagged:
+        xs, ys = xs + rng.normal(0, 1.2, t.size), ys + rng.normal(0, 1.2, t.size)
+    return list(zip(xs, ys))
+
+
+def _ellipse_mask(rng: np.random.Generator, size: int, r_range: tuple[float, float], soft: float) -> np.ndarray:
+    rx, ry = rng.uniform(*r_range, size=2) * size
+    cx, cy = rng.uniform(0.3, 0.7, size=2) * size
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    angle = rng.uniform(0, np.pi)
+    u = (xx - cx) * np.cos(angle) + (yy - cy) * np.sin(angle)
+    v = -(xx - cx) * np.sin(angle) + (yy - cy) * np.cos(angle)
+    wobble = 1 + 0.15 * np.sin(3 * np.arctan2(v, u) + rng.uniform(0, 2 * np.pi))
+    r = np.sqrt((u / rx) ** 2 + (v / ry) ** 2) / wobble
+    return np.clip((1 - r) / soft + 0.5, 0, 1)
+
+
+def make_defect(img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.ndarray, contrast: float) -> tuple[np.ndarray, np.ndarray]:
+    """Apply one defect to a greyscale crop in [0, 1]; returns ``(defective image, coverage alpha)``."""
+    size = img.shape[0]
+    if kind == "scratch":
+        pts = _curve(rng, size, jagged=False)
+        width = rng.uniform(1.2, 2.0)
+        alpha = _draw(size, lambda d, s: d.line([(x * s, y * s) for x, y in pts], fill=255, width=int(width * s)))
+        target = np.clip(img + 0.22 * contrast, 0, 1)
+    elif kind == "crack":
+        pts = _curve(rng, size, jagged=True)
+        alpha = _draw(size, lambda d, s: d.line([(x * s, y * s) for x, y in pts], fill=255, width=int(1.5 * s)))
+        target = img * (1 - 0.45 * contrast)
+    elif kind == "stain":
+        alpha = _ellipse_mask(rng, size, (0.08, 0.16), soft=0.35)
+        target = img * (1 - 0.22 * contrast)
+    elif kind == "hole":
+        alpha = _ellipse_mask(rng, size, (0.04, 0.07), soft=0.25)
+        target = np.full_like(img, 0.12) * contrast + img * (1 - contrast)
+    elif kind == "foreign":
+        alpha = _ellipse_mask(rng, size, (0.09, 0.15), soft=0.3)
+        patch = donor.astype(np.float64)
+        # match brightness and contrast to the host crop: only the texture differs
+        patch = (patch - patch.mean()) / (patch.std() + 1e-6) * img.std() + img.mean()
+        target = img + contrast * (np.clip(patch, 0, 1) - img)
+    else:
+        raise ValueError(f"unknown defect kind {kind!r}; valid: {', '.join(DEFECTS)}")
+    return img * (1 - alpha) + target * alpha, alpha
+
+
+def _save(path: Path, grey: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.clip(np.round(grey * 255), 0, 255).astype(np.uint8), mode="L").save(path, optimize=False)
+
+
+def write_demo_data(out: str | Path, spec: DemoSpec = DemoSpec(), categories: tuple[str, ...] = tuple(SOURCES)) -> Path:
+    """Write the demo data set under ``out`` (MVTec layout) and return ``out``. Deterministic in ``spec``.
+
+    A ``demo_spec.json`` beside the categories records the spec and a fingerprint of every file.
+    """
+    out = Path(out)
+    unknown = set(categories) - set(SOURCES)
+    if unknown:
+        raise ValueError(f"unknown demo categories {sorted(unknown)}; valid: {', '.join(SOURCES)}")
+    photos = {name: fn().astype(np.float64) / 255.0 for name, fn in SOURCES.items()}
+    for c_index, category in enumerate(categories):
+        rng = np.random.default_rng([spec.seed, c_index])
+        photo = photos[category]
+        split = int(photo.shape[0] * spec.train_rows)
+        train_rows, test_rows = (0, split), (split + 8, photo.shape[0])
+        base = out / category
+        for i in range(spec.n_train):
+            _save(base / "train" / "good" / f"{i:03d}.png", _crop(photo, train_rows, spec.size, rng))
+        for i in range(spec.n_test_good):
+            _save(base / "test" / "good" / f"{i:03d}.png", _crop(photo, test_rows, spec.size, rng))
+        donors = [n for n in SOURCES if n != category]
+        for kind in DEFECTS:
+            for i in range(spec.n_per_defect):
+                img = _crop(photo, test_rows, spec.size, rng)
+                donor_photo = photos[donors[i % len(donors)]]
+                donor = _crop(donor_photo, (0, donor_photo.shape[0]), spec.size, rng)
+                defective, alpha = make_defect(img, kind, rng, donor, spec.contrast)
+                _save(base / "test" / kind / f"{i:03d}.png", defective)
+                _save(base / "ground_truth" / kind / f"{i:03d}_mask.png", (alpha >= 0.5).astype(np.float64))
+    (out / "demo_spec.json").write_text(json.dumps({"spec": asdict(spec), "categories": list(categories), "fingerprint": fingerprint(out)}, indent=1) + "\n")
+    return out
+
+
+def fingerprint(root: str | Path) -> str:
+    """SHA-256 over the relative paths and bytes of every image under ``root`` (a data-set identity)."""
+    root = Path(root)
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"):
+            h.update(str(p.relative_to(root)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def ensure_demo_data(out: str | Path, spec: DemoSpec = DemoSpec()) -> Path:
+    """Write the demo data unless ``out`` already holds it for the same ``spec`` (else rewrite it)."""
+    out = Path(out)
+    meta = out / "demo_spec.json"
+    if meta.exists():
+        try:
+            if json.loads(meta.read_text())["spec"] == asdict(spec):
+                return out
+        except (ValueError, KeyError):
+            pass
+    if out.exists():
+        for category in SOURCES:
+            shutil.rmtree(out / category, ignore_errors=True)
+    return write_demo_data(out, spec)
+

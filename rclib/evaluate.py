@@ -1,0 +1,75 @@
+"""Scoring a test set and computing the paper's metrics from the scores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from .anomaly_map import score
+from .metrics import aupro, f1_acc, image_auroc, pixel_auroc
+
+
+@dataclass
+class Predictions:
+    """Per-image outputs on a test set: S^map (``N x H x W`` float32, or None), S^img, labels, masks."""
+
+    scores: np.ndarray
+    labels: np.ndarray
+    maps: np.ndarray | None
+    masks: np.ndarray | None
+    paths: list[str]
+
+
+@torch.no_grad()
+def predict(
+    model: torch.nn.Module,
+    dataset: Dataset,
+    batch_size: int = 16,
+    keep_maps: bool | None = None,
+    pairs: Sequence[int] | None = None,
+    num_workers: int = 0,
+) -> Predictions:
+    """Score every image of ``dataset`` in batches on the model's device. Maps are kept when the data set
+    has pixel masks (or when ``keep_maps`` says so)."""
+    keep_maps = getattr(dataset, "has_masks", True) if keep_maps is None else keep_maps
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
+    scores, labels, maps, masks, paths = [], [], [], [], []
+    for batch in loader:
+        m, s = score(model, batch.image, pairs=pairs)
+        scores.append(s.float().cpu())
+        labels.append(torch.as_tensor(batch.label))
+        paths += list(batch.path)
+        if keep_maps:
+            maps.append(m.float().cpu())
+            masks.append(batch.mask)
+    return Predictions(
+        scores=torch.cat(scores).numpy(),
+        labels=torch.cat(labels).numpy().astype(int),
+        maps=torch.cat(maps).numpy() if keep_maps else None,
+        masks=torch.cat(masks).numpy().astype(bool) if keep_maps else None,
+        paths=paths,
+    )
+
+
+def compute_metrics(pred: Predictions, aupro_protocol: str = "per_image", segmentation: bool = True, f1: bool = False) -> dict[str, float]:
+    """I-AUROC always; P-AUROC and AUPRO when masks are present and ``segmentation``; F1/ACC when ``f1``."""
+    out = {"I-AUROC": image_auroc(pred.scores, pred.labels)}
+    if segmentation and pred.maps is not None and pred.masks is not None and pred.masks.any():
+        out["P-AUROC"] = pixel_auroc(pred.maps, pred.masks)
+        out["AUPRO"] = aupro(pred.maps, pred.masks, protocol=aupro_protocol)
+    if f1:
+        out["F1"], out["ACC"] = f1_acc(pred.scores, pred.labels)
+    return out
+
+
+def evaluate(model: torch.nn.Module, dataset: Dataset, batch_size: int = 16, aupro_protocol: str | None = None, f1: bool | None = None) -> dict[str, float]:
+    """Score ``dataset`` and return the metrics in percent (segmentation metrics only with masks;
+    F1/ACC for image-label-only sets, as Table 5 reports them)."""
+    has_masks = getattr(dataset, "has_masks", True)
+    pred = predict(model, dataset, batch_size=batch_size)
+    protocol = aupro_protocol or model.config.aupro_protocol
+    return compute_metrics(pred, protocol, segmentation=has_masks, f1=(not has_masks) if f1 is None else f1)

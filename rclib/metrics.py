@@ -1,0 +1,142 @@
+"""The paper's metrics, in percent: I-AUROC, P-AUROC, AUPRO (two named protocols), F1/ACC, feature diversity.
+
+Inputs may be numpy arrays or torch tensors; maps and masks are ``N x H x W``.
+
+AUPRO protocols (``shared/spec/method.md`` §4.1 and §9.1):
+
+* ``per_image`` -- the official ReContrast/RD4AD ``compute_pro``, used for the paper's tables: for every
+  *anomalous* test image, ~200 thresholds ``np.arange(min, max, (max - min) / 200)`` of that image's map; PRO
+  = mean over the image's 8-connected regions of TP/area; FPR = FP / normal pixels of that image; rows with
+  FPR < 0.3 kept, FPR divided by the largest kept FPR, trapezoid area; mean over anomalous images.
+* ``pooled`` -- MVTec AD's own evaluation (Bergmann et al.): one PRO curve over all regions of all images,
+  FPR over all normal pixels of all images, integrated up to FPR 0.3 (interpolated there) and divided by 0.3.
+
+Both are computed exactly, with sorting and ``searchsorted`` instead of a Python loop over thresholds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy import ndimage
+from sklearn import metrics as skm
+
+ArrayLike = np.ndarray | torch.Tensor
+EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+def _np(x: ArrayLike) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def _check_both_classes(labels: np.ndarray, what: str) -> None:
+    if labels.min() == labels.max():
+        raise ValueError(f"{what} needs both normal and anomalous samples; got only label {int(labels.flat[0])}")
+
+
+def image_auroc(scores: ArrayLike, labels: ArrayLike) -> float:
+    """I-AUROC (%): ROC AUC of image scores against image labels (1 = anomalous), via scikit-learn."""
+    labels = _np(labels).astype(bool).ravel()
+    _check_both_classes(labels, "image_auroc")
+    return 100.0 * float(skm.roc_auc_score(labels, _np(scores).ravel()))
+
+
+def pixel_auroc(maps: ArrayLike, masks: ArrayLike) -> float:
+    """P-AUROC (%): ROC AUC over all pixels of all test images (scikit-learn)."""
+    masks = _np(masks).astype(bool).ravel()
+    _check_both_classes(masks, "pixel_auroc")
+    return 100.0 * float(skm.roc_auc_score(masks, _np(maps).astype(np.float64).ravel()))
+
+
+def _count_above(sorted_values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """How many of ``sorted_values`` are strictly above each threshold."""
+    return sorted_values.size - np.searchsorted(sorted_values, thresholds, side="right")
+
+
+def per_image_pro_auc(amap: np.ndarray, mask: np.ndarray, num_thresholds: int = 200, fpr_limit: float = 0.3) -> float:
+    """The official ``compute_pro`` for one anomalous image (fraction, not percent)."""
+    amap = amap.astype(np.float64)
+    lo, hi = amap.min(), amap.max()
+    thresholds = np.arange(lo, hi, (hi - lo) / num_thresholds) if hi > lo else np.array([lo])
+    labels, n_regions = ndimage.label(mask, structure=EIGHT_CONNECTED)
+    pro = np.zeros(thresholds.size)
+    for r in range(1, n_regions + 1):
+        region = np.sort(amap[labels == r])
+        pro += _count_above(region, thresholds) / region.size
+    pro /= n_regions
+    normal = np.sort(amap[~mask])
+    fpr = _count_above(normal, thresholds) / max(normal.size, 1)
+    keep = fpr < fpr_limit
+    fpr, pro = fpr[keep], pro[keep]
+    if fpr.size == 0:
+        return 0.0
+    if fpr.size == 1 or fpr.max() == 0:  # degenerate curve (the official code would divide by zero)
+        return float(pro.mean())
+    return float(skm.auc(fpr / fpr.max(), pro))
+
+
+def pooled_pro_auc(maps: np.ndarray, masks: np.ndarray, fpr_limit: float = 0.3) -> float:
+    """MVTec AD's AUPRO over all images (fraction): exact PRO/FPR curve from one global sort."""
+    region_weight = np.zeros(masks.shape)  # each region's pixels share 1/area, then / number of regions
+    n_regions = 0
+    for i in range(masks.shape[0]):
+        labels, n = ndimage.label(masks[i], structure=EIGHT_CONNECTED)
+        if n:
+            sizes = np.bincount(labels.ravel())
+            region_weight[i] = np.r_[0.0, 1.0 / sizes[1:]][labels]
+            n_regions += n
+    region_weight /= max(n_regions, 1)
+    fpr_step = (~masks) / max(int((~masks).sum()), 1)
+    order = np.argsort(-maps.ravel(), kind="stable")
+    scores = maps.ravel()[order]
+    fpr = np.cumsum(fpr_step.ravel()[order])
+    pro = np.cumsum(region_weight.ravel()[order])
+    # keep the last point of each run of equal scores: ties form one threshold
+    last = np.r_[scores[1:] != scores[:-1], True]
+    fpr, pro = np.r_[0.0, fpr[last]], np.r_[0.0, pro[last]]
+    if fpr_limit < fpr[-1]:
+        j = np.searchsorted(fpr, fpr_limit, side="right")
+        pro_at = np.interp(fpr_limit, fpr[j - 1 : j + 1], pro[j - 1 : j + 1])
+        fpr, pro = np.r_[fpr[:j], fpr_limit], np.r_[pro[:j], pro_at]
+    return float(np.trapezoid(pro, fpr) / fpr_limit)
+
+
+def aupro(maps: ArrayLike, masks: ArrayLike, protocol: str = "per_image", fpr_limit: float = 0.3) -> float:
+    """AUPRO (%) up to ``fpr_limit`` under ``protocol`` ``"per_image"`` (official code, paper tables) or
+    ``"pooled"`` (MVTec AD's evaluation). Normal images contribute only to ``pooled``'s FPR."""
+    maps, masks = _np(maps).astype(np.float64), _np(masks).astype(bool)
+    if maps.shape != masks.shape or maps.ndim != 3:
+        raise ValueError(f"aupro expects maps and masks of the same N x H x W shape; got {maps.shape} and {masks.shape}")
+    anomalous = masks.reshape(len(masks), -1).any(1)
+    if not anomalous.any():
+        raise ValueError("aupro needs at least one test image with an anomalous pixel")
+    if protocol == "per_image":
+        return 100.0 * float(np.mean([per_image_pro_auc(maps[i], masks[i], fpr_limit=fpr_limit) for i in np.flatnonzero(anomalous)]))
+    if protocol == "pooled":
+        return 100.0 * pooled_pro_auc(maps, masks, fpr_limit)
+    raise ValueError(f"unknown AUPRO protocol {protocol!r}; valid: 'per_image', 'pooled'")
+
+
+def f1_acc(scores: ArrayLike, labels: ArrayLike) -> tuple[float, float]:
+    """F1 and accuracy (%) at the threshold that maximises F1 on these scores (Table 5; an oracle
+    threshold, as in the official ``evaluation_noseg``)."""
+    scores, labels = _np(scores).ravel(), _np(labels).astype(int).ravel()
+    _check_both_classes(labels, "f1_acc")
+    precision, recall, thresholds = skm.precision_recall_curve(labels, scores)
+    f1 = 2 * precision * recall / (precision + recall + 1e-7)
+    f1 = np.nan_to_num(f1[:-1], nan=-1.0)
+    threshold = thresholds[np.argmax(f1)]
+    predicted = (scores >= threshold).astype(int)
+    return 100.0 * float(skm.f1_score(labels, predicted)), 100.0 * float(skm.accuracy_score(labels, predicted))
+
+
+def feature_diversity(features: torch.Tensor) -> float:
+    """Feature diversity of Fig. 5b: the std of l2-normalised feature points ``f(h, w) / ||f(h, w)||``.
+
+    Each point is normalised along channels; the std of every channel over all B*H*W points is taken and
+    averaged over channels (SimSiam's convention; an isotropic cloud gives ``1/sqrt(C)``). Collapsed features
+    (every point alike) give 0.
+    """
+    points = torch.nn.functional.normalize(features.detach().float(), dim=1)
+    points = points.transpose(0, 1).reshape(features.shape[1], -1)
+    return float(points.std(dim=1).mean())

@@ -1,0 +1,158 @@
+"""The ReContrast network (Fig. 2, Configs A-E) and its training loss.
+
+One class covers every Table 6 row:
+
+* Configs A, B, B+hm: a frozen encoder (eval-mode BN, no gradient) -> bottleneck -> decoder.
+* Configs C, D: the same single encoder, now optimised (without / with stop-gradient).
+* Configs C+cp, E-gl, E, ReContrast: a trainable *and* a frozen copy of the encoder. Both views go through
+  the bottleneck and decoder in one joint pass of 2B samples (so BN statistics are shared, as in the
+  official code); head 0 of the trainable view reconstructs the frozen encoder and head 1 of the frozen view
+  reconstructs the trainable encoder (cross reconstruction, ``shared/spec/method.md`` §1.4).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import Tensor, nn
+
+from .bottleneck import OneClassBottleneck
+from .config import ReContrastConfig
+from .decoder import ReverseDecoder
+from .encoders import SPECS, STRIDES, build_encoder, convert_partial_bn
+from .losses import global_loss, global_loss_hm, hard_mining_alpha, region_loss
+
+
+class ReContrast(nn.Module):
+    """Encoder(s), one-class bottleneck and reverse decoder for the configuration ``config``."""
+
+    def __init__(self, config: ReContrastConfig, encoder: nn.Module, pretrained: bool) -> None:
+        super().__init__()
+        self.config = config
+        self.pretrained = pretrained
+        self.spec = SPECS[config.backbone]
+        self.frozen_encoder = copy.deepcopy(encoder) if config.contrastive_pairs else None
+        if config.train_encoder and config.partial_bn:
+            convert_partial_bn(encoder, config.partial_bn_threshold)
+        self.encoder = encoder
+        self.bottleneck = OneClassBottleneck(self.spec)
+        heads = 2 if config.contrastive_pairs else 0
+        self.decoder = ReverseDecoder(self.spec, self.bottleneck.out_channels, heads, config.decoder_activation)
+        for frozen in (self.frozen_encoder, None if config.train_encoder else self.encoder):
+            if frozen is not None:
+                frozen.requires_grad_(False)
+        self.train()
+
+    # ----------------------------------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "ReContrast":
+        """Bottleneck and decoder follow ``mode``; a frozen encoder is always in eval mode; the trainable
+        encoder's BN is in train mode only if ``config.encoder_bn_train`` (Appendix C)."""
+        super().train(mode)
+        if self.frozen_encoder is not None:
+            self.frozen_encoder.eval()
+        self.encoder.train(mode and self.config.train_encoder and self.config.encoder_bn_train)
+        return self
+
+    @property
+    def num_pairs(self) -> int:
+        return 6 if self.config.contrastive_pairs else 3
+
+    def forward(self, images: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+        """Returns ``(encoder_features, decoder_features)``: the lists of feature maps that are compared,
+        pair ``i`` being ``(encoder_features[i], decoder_features[i])``. With contrastive pairs, pairs 0-2
+        are (frozen encoder, head 0 of the trainable view) and 3-5 (trainable encoder, head 1 of the frozen
+        view)."""
+        if self.frozen_encoder is None:
+            with torch.set_grad_enabled(torch.is_grad_enabled() and self.config.train_encoder):
+                enc = self.encoder(images)
+            return enc, self.decoder(self.bottleneck(enc))
+        trained = self.encoder(images)
+        with torch.no_grad():
+            frozen = self.frozen_encoder(images)
+        b = images.shape[0]
+        joint = self.decoder(self.bottleneck([torch.cat([t, f]) for t, f in zip(trained, frozen, strict=True)]))
+        # the 1x1 heads act per sample, so each is applied only to the half whose output is kept
+        dec = self.decoder.project([d[:b] for d in joint], 0) + self.decoder.project([d[b:] for d in joint], 1)
+        return frozen + trained, dec
+
+    def loss(self, enc: list[Tensor], dec: list[Tensor], iteration: int) -> Tensor:
+        """The preset's training loss at ``iteration`` (0-based count of completed updates).
+
+        With contrastive pairs it is the mean over the two reconstruction groups, each with its own hard
+        mining statistics (``L = 1/2 L(frozen targets) + 1/2 L(trained targets)``, as in the official code).
+        """
+        c = self.config
+        groups = [(enc[:3], dec[:3]), (enc[3:], dec[3:])] if c.contrastive_pairs else [(enc, dec)]
+        alpha = hard_mining_alpha(iteration, c.iterations, c.alpha_start, c.alpha_end, c.alpha_warmup)
+
+        def group_loss(e: list[Tensor], d: list[Tensor]) -> Tensor:
+            if c.loss == "region":
+                return region_loss(e, d, stop_grad=c.stop_grad)
+            if c.hard_mining:
+                return global_loss_hm(e, d, alpha, c.hm_factor)
+            return global_loss(e, d, stop_grad=c.stop_grad)
+
+        return sum(group_loss(e, d) for e, d in groups) / len(groups)
+
+    # ----------------------------------------------------------------------------------------------------
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """``{"new": bottleneck + decoder, "encoder": trainable encoder (empty when frozen)}``."""
+        new = list(self.bottleneck.parameters()) + list(self.decoder.parameters())
+        return {"new": new, "encoder": list(self.encoder.parameters()) if self.config.train_encoder else []}
+
+    def trained_encoder_features(self, images: Tensor) -> list[Tensor]:
+        """The (trainable, or only) encoder's stage features in its current mode (Fig. 5b's probe)."""
+        return self.encoder(images)
+
+
+def build_model(config: ReContrastConfig, pretrained: bool = True) -> ReContrast:
+    """The network of ``config``. ``pretrained=False`` gives random weights, and only when asked for."""
+    return ReContrast(config, build_encoder(config.backbone, pretrained, config.image_size), pretrained)
+
+
+UNUSED_OFFICIAL_PARAMS = "conv4/bn4 of the official bottleneck: built, counted in Table A5, never used"
+
+
+def unused_official_parameters(model: ReContrast) -> int:
+    """Parameters of the official bottleneck's dead ``conv4``/``bn4`` (1x1 conv 2*out -> out, and BN(2*out))."""
+    out = model.bottleneck.out_channels
+    return 2 * out * out + 2 * (2 * out)
+
+
+def describe(config: ReContrastConfig, pretrained: bool = False) -> dict:
+    """Table A5's columns for ``config``: parameters (total, trainable, official count), MACs, stages."""
+    from thop import profile
+
+    from .paper import table_a5_reference
+
+    model = build_model(config, pretrained=pretrained).eval()
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for g in model.parameter_groups().values() for p in g)
+    unused = unused_official_parameters(model)
+    size = config.crop_size or config.image_size
+    x = torch.zeros(1, 3, size, size)
+    macs, _ = profile(model, inputs=(x,), verbose=False)
+    for m in model.modules():  # thop leaves counters behind as buffers; drop them
+        for key in ("total_ops", "total_params"):
+            m._buffers.pop(key, None)
+    with torch.no_grad():
+        enc, _ = model(x)
+    ref = table_a5_reference(config)
+    return {
+        "preset": config.name,
+        "backbone": config.backbone,
+        "pretrained": pretrained,
+        "image_size": size,
+        "params_total_M": round(total / 1e6, 3),
+        "params_trainable_M": round(trainable / 1e6, 3),
+        "params_unused_official_M": round(unused / 1e6, 3),
+        "params_official_count_M": round((total + unused) / 1e6, 3),
+        "params_paper_M": ref.get("Params(M)"),
+        "macs_G": round(macs / 1e9, 3),
+        "macs_paper_G": ref.get("MACs(G)"),
+        "stage_channels": list(SPECS[config.backbone].channels),
+        "stage_strides": list(STRIDES),
+        "stage_shapes": [list(f.shape[1:]) for f in enc[-3:]],
+        "note": UNUSED_OFFICIAL_PARAMS,
+    }

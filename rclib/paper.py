@@ -1,0 +1,42 @@
+"""The paper's reported numbers (``data/paper/paper_results.csv``, a copy of ``shared/paper``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .config import ReContrastConfig
+
+PAPER_CSV = Path(__file__).resolve().parent.parent / "data" / "paper" / "paper_results.csv"
+_A5_BACKBONE = {"resnet18": "ResNet18", "resnet50": "ResNet50", "wide_resnet50_2": "WideResNet50"}
+
+
+@lru_cache(maxsize=1)
+def paper_results() -> pd.DataFrame:
+    """All 583 numbers the paper reports: columns table, dataset, category, method, metric, value, std, note."""
+    if not PAPER_CSV.exists():
+        raise FileNotFoundError(f"paper results table not found at {PAPER_CSV} (copy shared/paper/paper_results.csv there)")
+    return pd.read_csv(PAPER_CSV)
+
+
+def paper_value(table: str, method: str, metric: str, dataset: str | None = None, category: str | None = None) -> float | None:
+    """One reported number, or ``None`` when the paper has none for that cell."""
+    df = paper_results()
+    rows = df[(df.table == table) & (df.method == method) & (df.metric == metric)]
+    if dataset is not None:
+        rows = rows[rows.dataset == dataset]
+    if category is not None:
+        rows = rows[rows.category == category]
+    return float(rows.value.iloc[0]) if len(rows) else None
+
+
+def table_a5_reference(config: ReContrastConfig) -> dict[str, float]:
+    """Table A5's row for the config's backbone: RD4AD (single encoder) or ReContrast (contrastive pairs)."""
+    if config.backbone not in _A5_BACKBONE:
+        return {}
+    method = f"{'ReContrast' if config.contrastive_pairs else 'RD4AD'} [{_A5_BACKBONE[config.backbone]}]"
+    df = paper_results()
+    rows = df[(df.table == "tableA5") & (df.method == method)]
+    return dict(zip(rows.metric, rows.value.astype(float)))

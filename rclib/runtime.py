@@ -1,0 +1,99 @@
+"""Seeds, devices, versions and atomic file writes: the machinery that makes runs repeatable and safe."""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Seed Python, numpy and torch (all devices); in deterministic mode also pin cuDNN's choices,
+    as the official ``setup_seed`` does."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = not deterministic
+    if deterministic and torch.cuda.is_available():
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` -> CUDA when present, else CPU. An explicit ``cuda`` on a machine without one is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device={name!r} was asked for but CUDA is not available here; use 'auto' or 'cpu'")
+    return device
+
+
+def rng_state() -> dict[str, Any]:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def versions() -> dict[str, str]:
+    """Library versions recorded in every run's metadata."""
+    import sklearn
+
+    from . import __version__
+
+    return {
+        "rclib": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+class SaveError(OSError):
+    """Writing an artefact failed; the previous version of the file is intact."""
+
+
+def atomic_write(path: Path, write: Any) -> None:
+    """Write ``path`` through a temporary file in the same folder, fsync, then rename over the old file.
+
+    ``write(file_object)`` does the writing. If anything fails (read-only folder, full disk), the temporary
+    file is removed, the previous ``path`` stays as it was, and :class:`SaveError` names the file.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise SaveError(f"cannot write '{path}': {err.strerror or err}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise SaveError(f"cannot write '{path}' ({err.strerror or err}); the previous file is unchanged") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda f: f.write(text.encode()))
