@@ -76,6 +76,7 @@ def _curve(rng: np.random.Generator, size: int, jagged: bool) -> list[tuple[floa
 
 
 def _ellipse_mask(rng: np.random.Generator, size: int, r_range: tuple[float, float], soft: float) -> np.ndarray:
+    """A wobbly ellipse's coverage with an edge ``soft`` pixels wide; coverage >= 0.5 exactly inside it."""
     rx, ry = rng.uniform(*r_range, size=2) * size
     cx, cy = rng.uniform(0.3, 0.7, size=2) * size
     yy, xx = np.mgrid[0:size, 0:size] + 0.5
@@ -84,7 +85,7 @@ def _ellipse_mask(rng: np.random.Generator, size: int, r_range: tuple[float, flo
     v = -(xx - cx) * np.sin(angle) + (yy - cy) * np.cos(angle)
     wobble = 1 + 0.15 * np.sin(3 * np.arctan2(v, u) + rng.uniform(0, 2 * np.pi))
     r = np.sqrt((u / rx) ** 2 + (v / ry) ** 2) / wobble
-    return np.clip((1 - r) / soft + 0.5, 0, 1)
+    return np.clip((1 - r) * np.sqrt(rx * ry) / soft + 0.5, 0, 1)
 
 
 def make_defect(img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.ndarray, contrast: float) -> tuple[np.ndarray, np.ndarray]:
@@ -100,13 +101,13 @@ def make_defect(img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.
         alpha = _draw(size, lambda d, s: d.line([(x * s, y * s) for x, y in pts], fill=255, width=int(1.5 * s)))
         target = img * (1 - 0.45 * contrast)
     elif kind == "stain":
-        alpha = _ellipse_mask(rng, size, (0.08, 0.16), soft=0.35)
+        alpha = _ellipse_mask(rng, size, (0.08, 0.16), soft=2.0)
         target = img * (1 - 0.22 * contrast)
     elif kind == "hole":
-        alpha = _ellipse_mask(rng, size, (0.04, 0.07), soft=0.25)
+        alpha = _ellipse_mask(rng, size, (0.04, 0.07), soft=1.0)
         target = np.full_like(img, 0.12) * contrast + img * (1 - contrast)
     elif kind == "foreign":
-        alpha = _ellipse_mask(rng, size, (0.09, 0.15), soft=0.3)
+        alpha = _ellipse_mask(rng, size, (0.09, 0.15), soft=1.5)
         patch = donor.astype(np.float64)
         # match brightness and contrast to the host crop: only the texture differs
         patch = (patch - patch.mean()) / (patch.std() + 1e-6) * img.std() + img.mean()

@@ -1,0 +1,47 @@
+"""Shared fixtures: no downloads, few threads, and small real data sets made on the fly."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["RCLIB_OFFLINE"] = "1"  # nothing may download weights or data in tests
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory) -> Path:
+    """A small copy of the embedded demo data (real photographs, synthetic defects)."""
+    from rclib.data import DemoSpec, write_demo_data
+
+    spec = DemoSpec(size=64, n_train=12, n_test_good=4, n_per_defect=1)
+    return write_demo_data(tmp_path_factory.mktemp("demo"), spec)
+
+
+def make_mvtec_folder(root: Path, category: str = "widget", size: int = 40, n_train: int = 4) -> Path:
+    """A tiny fabricated MVTec-layout category: random normal images and one defect with its mask."""
+    rng = np.random.default_rng(0)
+    base = root / category
+    for split, kind, n in (("train", "good", n_train), ("test", "good", 2), ("test", "dent", 2)):
+        folder = base / split / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)).save(folder / f"{i:03d}.png")
+            if kind == "dent":
+                mask = np.zeros((size, size), np.uint8)
+                mask[5:15, 5:15] = 255
+                (base / "ground_truth" / kind).mkdir(parents=True, exist_ok=True)
+                Image.fromarray(mask).save(base / "ground_truth" / kind / f"{i:03d}_mask.png")
+    return root
+
+
+@pytest.fixture()
+def tiny_mvtec(tmp_path) -> Path:
+    return make_mvtec_folder(tmp_path / "data")

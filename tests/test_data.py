@@ -1,0 +1,143 @@
+"""Loaders on fabricated folders (every bad input), image modes, and the demo data's determinism and masks."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy import ndimage
+
+from rclib.data import DemoSpec, DataError, MedicalFolder, MVTecLayout, open_dataset, write_demo_data
+from rclib.data.demo import DEFECTS, SOURCES, make_defect
+
+
+def test_mvtec_layout_items(tiny_mvtec):
+    train = MVTecLayout(tiny_mvtec, "widget", "train", image_size=32)
+    test = MVTecLayout(tiny_mvtec, "widget", "test", image_size=32)
+    assert len(train) == 4 and len(test) == 4
+    s = test[1]
+    assert s.image.shape == (3, 32, 32) and s.mask.shape == (32, 32) and s.mask.dtype == torch.bool
+    assert s.label == 1 and s.mask.any() and "dent" in s.path
+    assert test.labels.tolist() == [1, 1, 0, 0]  # folders sorted: dent, good
+    assert not test[3].mask.any()
+
+
+def test_missing_root_and_category(tmp_path, tiny_mvtec):
+    with pytest.raises(DataError, match="does not exist"):
+        MVTecLayout(tmp_path / "nope", "widget")
+    with pytest.raises(DataError, match=r"category 'gadget' not found .* categories there: \['widget'\]"):
+        MVTecLayout(tiny_mvtec, "gadget")
+
+
+def test_empty_train_folder(tiny_mvtec):
+    for p in (tiny_mvtec / "widget" / "train" / "good").iterdir():
+        p.unlink()
+    with pytest.raises(DataError, match="train/good' holds no images"):
+        MVTecLayout(tiny_mvtec, "widget", "train")
+
+
+def test_test_image_without_mask(tiny_mvtec):
+    (tiny_mvtec / "widget" / "ground_truth" / "dent" / "001_mask.png").unlink()
+    with pytest.raises(DataError, match=r"001.png' has no mask: expected .*001_mask.png"):
+        MVTecLayout(tiny_mvtec, "widget", "test")
+
+
+def test_mask_size_mismatch(tiny_mvtec):
+    path = tiny_mvtec / "widget" / "ground_truth" / "dent" / "000_mask.png"
+    Image.new("L", (10, 10)).save(path)
+    ds = MVTecLayout(tiny_mvtec, "widget", "test", image_size=32)
+    with pytest.raises(DataError, match=r"000_mask.png' is 10x10 but its image is 40x40"):
+        ds[0]
+
+
+def test_unreadable_image(tiny_mvtec):
+    bad = tiny_mvtec / "widget" / "train" / "good" / "000.png"
+    bad.write_bytes(b"not a png")
+    ds = MVTecLayout(tiny_mvtec, "widget", "train", image_size=32)
+    with pytest.raises(DataError, match=r"cannot read image file .*000.png"):
+        ds[0]
+
+
+def test_unknown_dataset(tiny_mvtec):
+    with pytest.raises(DataError, match="unknown dataset 'mvtec'; valid datasets: mvtec_ad"):
+        open_dataset("mvtec", tiny_mvtec, "widget", "train")
+
+
+def test_image_modes_load_identically(tmp_path):
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 256, (24, 24), dtype=np.uint8)
+    folder = tmp_path / "c" / "train" / "good"
+    folder.mkdir(parents=True)
+    Image.fromarray(grey, "L").save(folder / "a_l.png")
+    Image.fromarray(np.stack([grey] * 3, -1), "RGB").save(folder / "b_rgb.png")
+    Image.fromarray(np.stack([grey] * 3 + [np.full_like(grey, 255)], -1), "RGBA").save(folder / "c_rgba.png")
+    Image.fromarray(grey.astype(np.uint16) * 257).save(folder / "d_16bit.png")
+    assert Image.open(folder / "d_16bit.png").mode.startswith("I")
+    ds = MVTecLayout(tmp_path, "c", "train", image_size=32)
+    ref = ds[0].image
+    for i in range(1, 4):
+        assert torch.equal(ds[i].image, ref), ds[i].path
+
+
+def test_loco_style_mask_folders_are_united(tiny_mvtec):
+    gt = tiny_mvtec / "widget" / "ground_truth" / "dent"
+    for i in range(2):
+        (gt / f"{i:03d}_mask.png").unlink()
+        (gt / f"{i:03d}").mkdir()
+        for j, (y, x) in enumerate(((2, 2), (20, 20))):
+            m = np.zeros((40, 40), np.uint8)
+            m[y : y + 5, x : x + 5] = 255
+            Image.fromarray(m).save(gt / f"{i:03d}" / f"{j:03d}.png")
+    mask = MVTecLayout(tiny_mvtec, "widget", "test", image_size=40)[0].mask
+    assert mask[3, 3] and mask[22, 22] and not mask[12, 12]
+    only_good = MVTecLayout(tiny_mvtec, "widget", "test", image_size=40, defect_types=("good",))
+    assert only_good.labels.tolist() == [0, 0]
+
+
+def test_medical_folder_labels(tmp_path):
+    for split, cls, n in (("train", "NORMAL", 3), ("test", "NORMAL", 2), ("test", "CNV", 1), ("test", "DME", 1)):
+        (tmp_path / split / cls).mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            Image.new("L", (30, 30), 100).save(tmp_path / split / cls / f"{i}.jpeg")
+    assert len(MedicalFolder(tmp_path, "train", 32)) == 3
+    test = open_dataset("oct2017", tmp_path, "oct2017", "test", 32)
+    assert sorted(test.labels.tolist()) == [0, 0, 1, 1] and not test.has_masks
+    with pytest.raises(DataError, match="is missing"):
+        MedicalFolder(tmp_path / "train", "train")
+
+
+def test_demo_data_is_deterministic(tmp_path):
+    spec = DemoSpec(size=48, n_train=3, n_test_good=2, n_per_defect=1)
+    a = write_demo_data(tmp_path / "a", spec, categories=("brick",))
+    b = write_demo_data(tmp_path / "b", spec, categories=("brick",))
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert len(files) == 3 + 2 + 2 * len(DEFECTS) + 1
+    for f in files:
+        assert filecmp.cmp(a / f, b / f, shallow=False), f
+    c = write_demo_data(tmp_path / "c", DemoSpec(size=48, n_train=3, n_test_good=2, n_per_defect=1, seed=1), categories=("brick",))
+    assert not filecmp.cmp(a / "brick/train/good/000.png", c / "brick/train/good/000.png", shallow=False)
+
+
+@pytest.mark.parametrize("kind", DEFECTS)
+def test_demo_masks_cover_exactly_the_defects(kind):
+    rng = np.random.default_rng(5)
+    photo = SOURCES["gravel"]().astype(float) / 255
+    img, donor = photo[:96, :96], photo[200:296, 200:296]
+    defective, alpha = make_defect(img, kind, rng, donor, contrast=1.0)
+    mask = alpha >= 0.5
+    changed = np.abs(np.round(defective * 255) - np.round(img * 255)) >= 1
+    assert mask.sum() > 10
+    # nothing changes outside the mask but its anti-aliased rim (at most 2 px wide)
+    rim = ndimage.binary_dilation(mask, iterations=2)
+    assert not (changed & ~rim).any()
+    assert changed[mask].mean() > 0.9  # the masked pixels really are altered
+
+
+def test_demo_layout_loads(demo_root: Path):
+    test = MVTecLayout(demo_root, "grass", "test", image_size=64)
+    assert set(test.labels.tolist()) == {0, 1}
+    assert all(test[i].mask.any() == bool(test.labels[i]) for i in range(len(test)))
