@@ -1,7 +1,26 @@
-"""rclib: a reproducible, teachable implementation of ReContrast (Guo et al., NeurIPS 2023)."""
+"""rclib: a reproducible, teachable implementation of ReContrast (Guo et al., NeurIPS 2023).
 
-from .config import PRESETS, ReContrastConfig, get_preset
-from .model import ReContrast, build_model
+Public API: :data:`PRESETS`, :func:`get_preset`, :class:`ReContrastConfig`, :func:`build_model`,
+:func:`fit` (train on a data folder), :func:`score` (anomaly maps and image scores of a batch).
+"""
 
 __version__ = "0.1.0"
-__all__ = ["PRESETS", "ReContrastConfig", "ReContrast", "build_model", "get_preset", "__version__"]
+
+from pathlib import Path
+
+from .anomaly_map import score
+from .config import PRESETS, ReContrastConfig, get_preset
+from .model import ReContrast, build_model
+from .train import Run
+
+
+def fit(config: ReContrastConfig, data_root: str | Path, category: str, out: str | Path | None = None, progress: bool = True, dataset: str = "mvtec_ad", pretrained: bool = True, resume: bool = False) -> Run:
+    """Train ``config`` on ``category`` of the MVTec-layout folder ``data_root`` (or a medical ``dataset``),
+    evaluating every ``config.eval_every`` iterations; returns a :class:`~rclib.train.Run` with ``.model``,
+    ``.metrics`` (``{"last": ..., "best": ...}``) and ``.history`` (a DataFrame)."""
+    from .cache import fit_on_disk
+
+    return fit_on_disk(config, dataset, data_root, category, out=out, progress=progress, pretrained=pretrained, resume=resume)
+
+
+__all__ = ["PRESETS", "ReContrast", "ReContrastConfig", "Run", "__version__", "build_model", "fit", "get_preset", "score"]

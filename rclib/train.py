@@ -153,14 +153,15 @@ def fit(
     out = Path(out) if out is not None else None
     device = resolve_device(c.device)
     seed_everything(c.seed, c.deterministic)
+    ckpt_path = out / "checkpoint.pt" if out else None
+    ckpt = load_checkpoint(ckpt_path) if resume and ckpt_path is not None and ckpt_path.exists() else None
+    if ckpt is not None:
+        _check_checkpoint(ckpt, c, ckpt_path)
     model = build_model(c, pretrained=pretrained)
     opts = _optimizers(model, c)
     start, history, steps, seconds_before = 0, [], [], 0.0
     best: dict[str, Any] | None = None
-    ckpt_path = out / "checkpoint.pt" if out else None
-    if resume and ckpt_path is not None and ckpt_path.exists():
-        ckpt = load_checkpoint(ckpt_path)
-        _check_checkpoint(ckpt, c, ckpt_path)
+    if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         for opt, state in zip(opts, ckpt["optimizers"], strict=True):
             opt.load_state_dict(state)

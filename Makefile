@@ -1,0 +1,35 @@
+# Set-up is part of every target: a fresh clone needs only `make reproduce` or `make test`.
+VENV   ?= .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.rclib-installed
+PROFILE ?= demo
+
+.PHONY: setup reproduce smoke test bench clean-results
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PYTHON) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## the main job: rebuild every figure and table of the demo profile (offline, CPU)
+reproduce: setup
+	RCLIB_OFFLINE=1 $(VENV)/bin/rclib reproduce --profile $(PROFILE)
+
+## every notebook at the smoke scale (seconds each)
+smoke: setup
+	RCLIB_OFFLINE=1 $(VENV)/bin/rclib reproduce --profile smoke
+
+## unit tests, CLI tests and every notebook under papermill with profile=smoke
+test: setup
+	RCLIB_OFFLINE=1 $(PYTHON) -m pytest -q
+
+bench: setup
+	$(PYTHON) benchmarks/bench_eval.py
+	$(PYTHON) benchmarks/bench_train.py
+
+clean-results:
+	rm -rf results/ build/ figures/smoke figures/demo
