@@ -80,6 +80,7 @@ def fit_on_disk(
     progress: bool = True,
     pretrained: bool = True,
     resume: bool = False,
+    stop_after: int | None = None,
 ) -> Run:
     """Open ``dataset``/``category`` under ``data_root`` and train ``config`` on it (see :func:`rclib.train.fit`)."""
     small = dataset_kind(dataset) == "mvtec"
@@ -88,4 +89,4 @@ def fit_on_disk(
     test = open_dataset(dataset, data_root, category, "test", mask_threshold=config.mask_threshold, cache=small, **size)
     info = {"dataset": dataset, "category": category, "data_root": str(data_root),
             "data_fingerprint": data_fingerprint(category_folder(data_root, dataset, category))}
-    return fit(config, train, test, out=out, progress=progress, pretrained=pretrained, resume=resume, run_info=info)
+    return fit(config, train, test, out=out, progress=progress, pretrained=pretrained, resume=resume, run_info=info, stop_after=stop_after)

@@ -29,7 +29,7 @@ def test_train_then_evaluate(demo_root, tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv,message",
     [
-        (["train", "--preset", "Z", "--data-root", ".", "--category", "x", "--out", "o"], "unknown preset 'Z'; valid presets: A, B, B+hm"),
+        (["train", "--preset", "Z", "--data-root", ".", "--category", "x", "--out", "o"], r"unknown preset 'Z'; valid presets: A, B, B\+hm"),
         (["train", "--preset", "B", "--data-root", "/no/such", "--category", "x", "--out", "o"], "data root '/no/such' does not exist"),
         (["train", "--preset", "B", "--dataset", "imagenet", "--data-root", ".", "--category", "x", "--out", "o"], "unknown dataset 'imagenet'"),
         (["describe", "--backbone", "vgg16"], "valid backbones|one of wide_resnet50_2"),
@@ -65,6 +65,6 @@ def test_demo_data_command_and_module_entry_point(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rclib", "demo-data", str(tmp_path / "d"), "--size", "48"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "d" / "gravel" / "ground_truth" / "hole" / "000_mask.png").exists()
-    proc = subprocess.run([sys.executable, "-m", "rclib", "describe", "--preset", "B", "--backbone", "resnet18", "--image-size", "64"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "rclib", "describe", "--preset", "B", "--backbone", "resnet18", "--image-size", "64", "--no-pretrained"], capture_output=True, text=True)
     doc = json.loads(proc.stdout)
     assert doc["params_paper_M"] == 18.7 and doc["stage_channels"] == [64, 128, 256]

@@ -17,8 +17,8 @@ def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pip_reqs = set(project["dependencies"]) | set(project["optional-dependencies"]["test"])
     env = (ROOT / "environment.yml").read_text()
-    env_reqs = {line.strip()[2:] for line in env.splitlines() if line.strip().startswith("- ") and not line.strip().startswith("- -e")}
-    env_reqs = {r for r in env_reqs if _name(r) not in ("python", "pip", "pip:")}
+    pip_section = env.split("- pip:", 1)[1]
+    env_reqs = {line.strip()[2:] for line in pip_section.splitlines() if line.strip().startswith("- ") and not line.strip().startswith("- -e")}
     assert env_reqs == pip_reqs
 
 
