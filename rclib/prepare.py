@@ -68,15 +68,14 @@ def fundus_crop(img: Image.Image, size: int = 512, margin: int = 5) -> Image.Ima
     return Image.fromarray(canvas).resize((size, size), Image.BILINEAR)
 
 
-def prepare_aptos(raw: Path, out: Path) -> dict[str, int]:
+def prepare_aptos(raw: Path, out: Path, n_train: int = 1000) -> dict[str, int]:
     table = _require(Path(raw) / "train.csv", "APTOS label file")
     with open(table, newline="") as f:
         rows = list(csv.DictReader(f))
     normal = [r["id_code"] for r in rows if r["diagnosis"] == "0"]
     abnormal = [r["id_code"] for r in rows if r["diagnosis"] != "0"]
-    random.seed(1)
-    random.shuffle(normal)
-    splits = {"train/NORMAL": normal[:1000], "test/NORMAL": normal[1000:], "test/ABNORMAL": abnormal}
+    random.Random(1).shuffle(normal)  # the official random.seed(1); random.shuffle(...)
+    splits = {"train/NORMAL": normal[:n_train], "test/NORMAL": normal[n_train:], "test/ABNORMAL": abnormal}
     for folder, ids in splits.items():
         (Path(out) / folder).mkdir(parents=True, exist_ok=True)
         for i in ids:

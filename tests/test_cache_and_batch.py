@@ -1,0 +1,73 @@
+"""The results cache never mixes configurations or data; the notebook batch survives a failing notebook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from rclib import get_preset
+from rclib.cache import cache_key, cached_fit, data_fingerprint, run_dir
+from rclib.data import DemoSpec, write_demo_data
+from rclib.reproduce import reproduce
+
+
+def test_cache_key_changes_with_every_ingredient():
+    c = get_preset("B")
+    base = cache_key(c, "demo", "brick", "f1")
+    variants = [
+        cache_key(get_preset("C"), "demo", "brick", "f1"),
+        cache_key(c.replace(backbone="resnet18"), "demo", "brick", "f1"),
+        cache_key(c.replace(image_size=128), "demo", "brick", "f1"),
+        cache_key(c.replace(iterations=10), "demo", "brick", "f1"),
+        cache_key(c.replace(batch_size=4), "demo", "brick", "f1"),
+        cache_key(c.replace(seed=1), "demo", "brick", "f1"),
+        cache_key(c, "mvtec_ad", "brick", "f1"),
+        cache_key(c, "demo", "grass", "f1"),
+        cache_key(c, "demo", "brick", "f2"),
+        cache_key(c, "demo", "brick", "f1", pretrained=False),
+    ]
+    assert len({base, *variants}) == len(variants) + 1
+    assert cache_key(c.replace(device="cpu", num_workers=2), "demo", "brick", "f1") == base  # how, not what
+
+
+def test_changing_demo_data_invalidates_runs(tmp_path):
+    a = write_demo_data(tmp_path / "a", DemoSpec(size=48, n_train=3, n_test_good=2, n_per_defect=1), categories=("brick",))
+    b = write_demo_data(tmp_path / "b", DemoSpec(size=48, n_train=3, n_test_good=2, n_per_defect=1, contrast=0.5), categories=("brick",))
+    assert data_fingerprint(a / "brick") != data_fingerprint(b / "brick")
+    c = get_preset("B")
+    assert run_dir(tmp_path, c, "demo", "brick", a) != run_dir(tmp_path, c, "demo", "brick", b)
+
+
+def test_cached_run_is_reused(demo_root, tmp_path):
+    c = get_preset("B", backbone="efficientnet_lite0", image_size=64, iterations=2, batch_size=4, eval_every=2)
+    first = cached_fit(c, "demo", demo_root, "brick", tmp_path, progress=False)
+    stamp = (first.out / "metrics.json").stat().st_mtime_ns
+    again = cached_fit(c, "demo", demo_root, "brick", tmp_path, progress=False)
+    assert again.metrics == first.metrics and (first.out / "metrics.json").stat().st_mtime_ns == stamp
+    other = cached_fit(c.replace(seed=5), "demo", demo_root, "brick", tmp_path, progress=False)
+    assert other.out != first.out
+
+
+def _notebook(path: Path, code: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell('profile = "demo"\nprogress = True', metadata={"tags": ["parameters"]}), nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, path)
+
+
+def test_batch_continues_past_a_failing_notebook(tmp_path):
+    nbs = tmp_path / "notebooks"
+    nbs.mkdir()
+    _notebook(nbs / "01_fails.ipynb", "raise RuntimeError('boom')")
+    _notebook(nbs / "02_works.ipynb", "assert profile == 'smoke'")
+    rc = reproduce("smoke", notebooks_dir=nbs, build_dir=tmp_path / "build", results_root=tmp_path / "results", timeout=120)
+    assert rc == 1
+    summary = pd.read_csv(tmp_path / "results" / "smoke" / "reproduce_summary.csv")
+    status = dict(zip(summary.notebook, summary.status))
+    assert status["01_fails.ipynb"] == "failed" and status["02_works.ipynb"] == "ok"
+    assert "RuntimeError: boom" in summary.set_index("notebook").loc["01_fails.ipynb", "error"]
+    kept = json.loads((tmp_path / "build" / "smoke" / "01_fails.ipynb").read_text())
+    assert any("boom" in json.dumps(c.get("outputs", [])) for c in kept["cells"])  # the executed copy keeps the error
