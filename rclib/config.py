@@ -72,7 +72,8 @@ class ReContrastConfig:
     device: str = "auto"  # "auto" picks CUDA when present
     amp: Literal["none", "bf16", "fp16"] = "none"
     channels_last: bool = False
-    compile: bool = False
+    compile: bool = False  # torch.compile the forward pass
+    compile_backend: str = "inductor"  # torch.compile backend ("aot_eager" checks graph capture without codegen)
     deterministic: bool = True
     num_workers: int = 0
     pin_memory: bool = False

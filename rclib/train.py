@@ -32,7 +32,7 @@ from .runtime import atomic_write, atomic_write_text, resolve_device, rng_state,
 
 METRICS = ("I-AUROC", "P-AUROC", "AUPRO")
 # fields that change how a run computes but not what it computes: a checkpoint may resume under others
-ENGINEERING_FIELDS = ("device", "num_workers", "pin_memory", "checkpoint_every", "compile")
+ENGINEERING_FIELDS = ("device", "num_workers", "pin_memory", "checkpoint_every", "compile", "compile_backend")
 
 
 class TrainingDiverged(RuntimeError):
@@ -176,7 +176,7 @@ def fit(
             for k, v in state.items():
                 if torch.is_tensor(v) and k != "step":
                     state[k] = v.to(device)
-    forward = torch.compile(model) if c.compile else model
+    forward = torch.compile(model, backend=c.compile_backend) if c.compile else model
     scaler = torch.amp.GradScaler(device.type, enabled=c.amp == "fp16" and device.type == "cuda")
     schedule = BatchSchedule(len(train_data), c.batch_size, c.drop_last, c.seed)
     stop = c.iterations if stop_after is None else min(stop_after, c.iterations)

@@ -18,7 +18,7 @@ def reference(demo_root):
     return fit(_cfg(), demo_root, "brick", dataset="demo", progress=False)
 
 
-@pytest.mark.parametrize("switch", [dict(amp="bf16"), dict(channels_last=True), dict(num_workers=2, pin_memory=True)])
+@pytest.mark.parametrize("switch", [dict(amp="bf16"), dict(channels_last=True), dict(num_workers=2, pin_memory=True), dict(compile=True, compile_backend="aot_eager")])
 def test_switch_stays_close_to_fp32(switch, demo_root, reference):
     run = fit(_cfg(**switch), demo_root, "brick", dataset="demo", progress=False)
     ref, got = reference.steps.loss.to_numpy(), run.steps.loss.to_numpy()
