@@ -49,11 +49,15 @@ def reproduce(profile: str = "demo", only: str | None = None, notebooks_dir: Pat
         status, error = run_notebook(path, out_dir / path.name, {"profile": profile, "progress": False}, timeout)
         rows.append({"notebook": path.name, "seconds": round(time.perf_counter() - t0, 1), "status": status, "error": error})
         print(f"[{profile}] {path.name}: {status} in {rows[-1]['seconds']} s {error}", flush=True)
-    summary = pd.DataFrame(rows)
-    total = summary.seconds.sum()
-    summary = pd.concat([summary, pd.DataFrame([{"notebook": "TOTAL", "seconds": round(total, 1), "status": f"{(summary.status == 'ok').sum()}/{len(rows)} ok", "error": ""}])])
     target = results_root / profile / "reproduce_summary.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
+    summary = pd.DataFrame(rows)
+    if only and target.exists():  # a partial rerun updates its rows of the last full summary
+        previous = pd.read_csv(target, keep_default_na=False)
+        previous = previous[(previous.notebook != "TOTAL") & ~previous.notebook.isin(summary.notebook)]
+        summary = pd.concat([previous, summary]).sort_values("notebook")
+    total = summary.seconds.sum()
+    summary = pd.concat([summary, pd.DataFrame([{"notebook": "TOTAL", "seconds": round(total, 1), "status": f"{(summary.status == 'ok').sum()}/{len(summary)} ok", "error": ""}])])
     summary.to_csv(target, index=False)
     print(summary.to_string(index=False))
     failed = [r["notebook"] for r in rows if r["status"] != "ok"]
