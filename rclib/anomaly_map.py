@@ -47,14 +47,16 @@ def gaussian_smooth(maps: Tensor, sigma: float = 4.0, truncate: float = 4.0) -> 
     """Separable Gaussian blur of ``N x H x W`` maps, equal to ``scipy.ndimage.gaussian_filter`` per map."""
     if sigma <= 0:
         return maps
-    kernel = gaussian_kernel1d(sigma, truncate).to(maps.device, torch.float32)
+    # float64, as scipy computes: the smoothed maps then round to the same float32 values
+    dtype = torch.float64 if maps.device.type == "cpu" else torch.float32
+    kernel = gaussian_kernel1d(sigma, truncate).to(maps.device, dtype)
     r = (kernel.numel() - 1) // 2
-    x = maps.float().unsqueeze(1)
+    x = maps.to(dtype).unsqueeze(1)
     x = x.index_select(2, _reflect_index(x.shape[2], r, x.device))
     x = F.conv2d(x, kernel.view(1, 1, -1, 1))
     x = x.index_select(3, _reflect_index(x.shape[3], r, x.device))
     x = F.conv2d(x, kernel.view(1, 1, 1, -1))
-    return x[:, 0]
+    return x[:, 0].to(maps.dtype)
 
 
 def image_score(maps: Tensor, reduction: str = "max") -> Tensor:
@@ -71,7 +73,7 @@ def image_score(maps: Tensor, reduction: str = "max") -> Tensor:
     raise ValueError(f"unknown image score reduction {reduction!r}; valid: 'max', 'mean', 'top1'")
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def score(
     model: nn.Module,
     images: Tensor,

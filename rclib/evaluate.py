@@ -24,11 +24,11 @@ class Predictions:
     paths: list[str]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict(
     model: torch.nn.Module,
     dataset: Dataset,
-    batch_size: int = 16,
+    batch_size: int = 4,
     keep_maps: bool | None = None,
     pairs: Sequence[int] | None = None,
     num_workers: int = 0,
@@ -66,7 +66,7 @@ def compute_metrics(pred: Predictions, aupro_protocol: str = "per_image", segmen
     return out
 
 
-def evaluate(model: torch.nn.Module, dataset: Dataset, batch_size: int = 16, aupro_protocol: str | None = None, f1: bool | None = None) -> dict[str, float]:
+def evaluate(model: torch.nn.Module, dataset: Dataset, batch_size: int = 4, aupro_protocol: str | None = None, f1: bool | None = None) -> dict[str, float]:
     """Score ``dataset`` and return the metrics in percent (segmentation metrics only with masks;
     F1/ACC for image-label-only sets, as Table 5 reports them)."""
     has_masks = getattr(dataset, "has_masks", True)

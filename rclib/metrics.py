@@ -41,11 +41,28 @@ def image_auroc(scores: ArrayLike, labels: ArrayLike) -> float:
     return 100.0 * float(skm.roc_auc_score(labels, _np(scores).ravel()))
 
 
+def rank_auroc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Exact ROC AUC (fraction) as the Mann-Whitney statistic with average ranks for ties: the value
+    ``sklearn.metrics.roc_auc_score`` gives (tested equal), from one multi-threaded sort, so that millions
+    of pixels take a fraction of scikit-learn's time."""
+    s = torch.from_numpy(np.ascontiguousarray(scores).ravel())
+    y = torch.from_numpy(np.ascontiguousarray(labels, dtype=bool).ravel())
+    sorted_scores, order = torch.sort(s)
+    _, counts = torch.unique_consecutive(sorted_scores, return_counts=True)
+    ends = torch.cumsum(counts, 0)  # 1-based rank of the last element of each group of ties
+    positives_so_far = torch.cumsum(y[order].to(torch.float64), 0)[ends - 1]
+    positives = torch.diff(positives_so_far, prepend=positives_so_far.new_zeros(1))
+    mean_rank = ends.to(torch.float64) - (counts.to(torch.float64) - 1) / 2
+    n_pos = positives_so_far[-1]
+    n_neg = y.numel() - n_pos
+    return float(((positives * mean_rank).sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
 def pixel_auroc(maps: ArrayLike, masks: ArrayLike) -> float:
-    """P-AUROC (%): ROC AUC over all pixels of all test images (scikit-learn)."""
-    masks = _np(masks).astype(bool).ravel()
-    _check_both_classes(masks, "pixel_auroc")
-    return 100.0 * float(skm.roc_auc_score(masks, _np(maps).astype(np.float64).ravel()))
+    """P-AUROC (%): ROC AUC over all pixels of all test images (:func:`rank_auroc`, equal to scikit-learn's)."""
+    masks = _np(masks).astype(bool)
+    _check_both_classes(masks.ravel(), "pixel_auroc")
+    return 100.0 * rank_auroc(_np(maps), masks)
 
 
 def _count_above(sorted_values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -54,8 +71,10 @@ def _count_above(sorted_values: np.ndarray, thresholds: np.ndarray) -> np.ndarra
 
 
 def per_image_pro_auc(amap: np.ndarray, mask: np.ndarray, num_thresholds: int = 200, fpr_limit: float = 0.3) -> float:
-    """The official ``compute_pro`` for one anomalous image (fraction, not percent)."""
-    amap = amap.astype(np.float64)
+    """The official ``compute_pro`` for one anomalous image (fraction, not percent). Thresholds are made in
+    the map's own precision, as the official ``np.arange`` on the map does."""
+    if amap.dtype not in (np.float32, np.float64):
+        amap = amap.astype(np.float32)
     lo, hi = amap.min(), amap.max()
     thresholds = np.arange(lo, hi, (hi - lo) / num_thresholds) if hi > lo else np.array([lo])
     labels, n_regions = ndimage.label(mask, structure=EIGHT_CONNECTED)
@@ -87,8 +106,8 @@ def pooled_pro_auc(maps: np.ndarray, masks: np.ndarray, fpr_limit: float = 0.3) 
             n_regions += n
     region_weight /= max(n_regions, 1)
     fpr_step = (~masks) / max(int((~masks).sum()), 1)
-    order = np.argsort(-maps.ravel(), kind="stable")
-    scores = maps.ravel()[order]
+    scores_t, order_t = torch.sort(torch.from_numpy(np.ascontiguousarray(maps).ravel()), descending=True, stable=True)
+    scores, order = scores_t.numpy(), order_t.numpy()
     fpr = np.cumsum(fpr_step.ravel()[order])
     pro = np.cumsum(region_weight.ravel()[order])
     # keep the last point of each run of equal scores: ties form one threshold
@@ -104,7 +123,7 @@ def pooled_pro_auc(maps: np.ndarray, masks: np.ndarray, fpr_limit: float = 0.3) 
 def aupro(maps: ArrayLike, masks: ArrayLike, protocol: str = "per_image", fpr_limit: float = 0.3) -> float:
     """AUPRO (%) up to ``fpr_limit`` under ``protocol`` ``"per_image"`` (official code, paper tables) or
     ``"pooled"`` (MVTec AD's evaluation). Normal images contribute only to ``pooled``'s FPR."""
-    maps, masks = _np(maps).astype(np.float64), _np(masks).astype(bool)
+    maps, masks = _np(maps), _np(masks).astype(bool)
     if maps.shape != masks.shape or maps.ndim != 3:
         raise ValueError(f"aupro expects maps and masks of the same N x H x W shape; got {maps.shape} and {masks.shape}")
     anomalous = masks.reshape(len(masks), -1).any(1)

@@ -140,7 +140,6 @@ def setup(
         raise NotebookParameterError(f"notebook parameter 'dataset'={dataset!r}: valid datasets are {', '.join(DATASETS)}")
     root = Path(data_root) if data_root else default_data_root(prof, dataset, data_dir)
     cats = tuple(categories) or (prof.categories if dataset == prof.dataset else DATASETS[dataset][1])
-    torch.set_num_threads(max(torch.get_num_threads(), 1))
     plots.apply_style()
     ctx = Context(prof, dataset, root, cats, backbone or prof.backbone, seed, device, progress, recompute,
                   Path(results_root) / prof.name, Path(figures_root) / prof.name, Path(data_dir))

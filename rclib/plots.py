@@ -11,6 +11,7 @@ import pandas as pd
 import torch
 
 from .data.folders import IMAGENET_MEAN, IMAGENET_STD
+from .landscape import Landscape
 
 STYLE = {
     "figure.dpi": 110,
@@ -113,7 +114,7 @@ def plot_anomaly_gallery(images: Sequence[torch.Tensor], masks: Sequence[torch.T
     return fig
 
 
-def plot_landscapes(landscapes: Mapping[str, "object"], title: str = "") -> plt.Figure:
+def plot_landscapes(landscapes: Mapping[str, Landscape], title: str = "") -> plt.Figure:
     """Fig. 4: S^map over a random 2-D plane of parameter space, one panel per model, shared colour scale."""
     names = list(landscapes)
     lo = min(float(landscapes[k].values.min()) for k in names)

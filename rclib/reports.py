@@ -175,3 +175,17 @@ def loco_table(ctx: "Context") -> pd.DataFrame:
     means = {k: float(np.mean(v)) for k, v in scores.items()}
     means["mean I-AUROC"] = float(np.mean(list(means.values())))
     return with_paper(pd.DataFrame([_row("tableA7", "mvtec_loco", "all_avg", "ReContrast", k, v) for k, v in means.items()]))
+
+
+def per_category_table(ctx: "Context", presets: tuple[str, ...] = ("A", "B", "ReContrast")) -> pd.DataFrame:
+    """Last-evaluation metrics and training cost of ``presets`` on every category of the notebook's data set."""
+    rows = []
+    for category in ctx.categories:
+        for preset in presets:
+            run = ctx.run(preset, category=category)
+            eval_s = float(run.history["eval_seconds"].sum()) if "eval_seconds" in run.history else 0.0
+            rows.append({"category": category, "preset": preset, **{k: run.metrics["last"].get(k, np.nan) for k in ("I-AUROC", "P-AUROC", "AUPRO")},
+                         "iterations": run.config.iterations, "train_s_per_it": (run.seconds - eval_s) / run.config.iterations})
+    table = pd.DataFrame(rows)
+    means = table.groupby("preset", sort=False)[["I-AUROC", "P-AUROC", "AUPRO", "train_s_per_it"]].mean().reset_index()
+    return pd.concat([table, means.assign(category="mean", iterations=table.iterations.iloc[0])], ignore_index=True)

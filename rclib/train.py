@@ -230,7 +230,9 @@ def fit(
         if evaluating:
             row = {"iteration": it, "loss": sum(s["loss"] for s in steps[-c.eval_every :]) / min(len(steps), c.eval_every)}
             row.update({k: v for k, v in steps[-1].items() if k.startswith("std_")})
+            t_eval = time.perf_counter()
             row.update(evaluate(model, eval_data))
+            row["eval_seconds"] = round(time.perf_counter() - t_eval, 3)
             history.append(row)
             if best is None or row["I-AUROC"] >= best["I-AUROC"]:  # ties go to the later evaluation, as official
                 best = dict(row)
@@ -276,11 +278,13 @@ def _save_checkpoint(path, model, opts, c, it, history, steps, best, seconds, pr
 def write_run(run: Run, pretrained: bool, info: dict[str, Any]) -> None:
     """Write ``metrics.json``, ``history.csv`` and ``steps.csv`` of a finished run."""
     out = run.out
+    eval_seconds = float(run.history["eval_seconds"].sum()) if "eval_seconds" in run.history else 0.0
     doc = {
         **run.metrics,
         "config": run.config.to_dict(),
         "seconds": round(run.seconds, 3),
-        "seconds_per_iteration": round(run.seconds / max(run.config.iterations, 1), 4),
+        "eval_seconds": round(eval_seconds, 3),
+        "train_seconds_per_iteration": round((run.seconds - eval_seconds) / max(run.config.iterations, 1), 4),
         "pretrained": pretrained,
         "versions": versions(),
         **info,

@@ -141,3 +141,8 @@ def test_demo_layout_loads(demo_root: Path):
     test = MVTecLayout(demo_root, "grass", "test", image_size=64)
     assert set(test.labels.tolist()) == {0, 1}
     assert all(test[i].mask.any() == bool(test.labels[i]) for i in range(len(test)))
+
+
+def test_demo_spec_rejects_crops_larger_than_the_test_strip():
+    with pytest.raises(ValueError, match=r"demo size=256: expected 32..197 px"):
+        DemoSpec(size=256)

@@ -10,7 +10,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from rclib.metrics import aupro, f1_acc, feature_diversity, image_auroc, pixel_auroc
+from rclib.metrics import aupro, f1_acc, feature_diversity, image_auroc, pixel_auroc, rank_auroc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from reference_eval import reference_per_image_aupro  # noqa: E402  (benchmarks/ holds the reference port)
@@ -23,6 +23,14 @@ def test_auroc_matches_sklearn_and_accepts_tensors():
     assert image_auroc(torch.from_numpy(scores), torch.from_numpy(labels)) == pytest.approx(100 * roc_auc_score(labels, scores))
     maps, masks = rng.random((3, 8, 8)), rng.random((3, 8, 8)) > 0.7
     assert pixel_auroc(maps, masks) == pytest.approx(100 * roc_auc_score(masks.ravel(), maps.ravel()))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rank_auroc_equals_sklearn_with_ties(dtype):
+    rng = np.random.default_rng(1)
+    scores = np.round(rng.random(20_000), 2).astype(dtype)  # many ties
+    labels = rng.random(20_000) < 0.1 + 0.5 * scores
+    assert rank_auroc(scores, labels) == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
 
 
 def test_auroc_perfect_inverted_constant():

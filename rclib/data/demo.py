@@ -26,6 +26,8 @@ from skimage import data as skdata
 
 SOURCES: dict[str, Callable[[], np.ndarray]] = {"brick": skdata.brick, "grass": skdata.grass, "gravel": skdata.gravel}
 DEFECTS = ("scratch", "crack", "stain", "hole", "foreign")
+PHOTO_SIZE = 512  # side of the scikit-image texture photographs
+STRIP_GAP = 8  # rows left out between the training region and the test strip
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,11 @@ class DemoSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not 32 <= self.size <= 200:
-            raise ValueError(f"demo size={self.size}: expected 32..200 px (the test strip of a 512 px photo is ~200 px high)")
+        strip = PHOTO_SIZE - int(PHOTO_SIZE * self.train_rows) - STRIP_GAP
+        if not 0.2 <= self.train_rows <= 0.8:
+            raise ValueError(f"demo train_rows={self.train_rows}: expected 0.2..0.8 of the photo's height")
+        if not 32 <= self.size <= min(strip, int(PHOTO_SIZE * self.train_rows)):
+            raise ValueError(f"demo size={self.size}: expected 32..{min(strip, int(PHOTO_SIZE * self.train_rows))} px (the test strip of the 512 px photos is {strip} px high)")
         for name in ("n_train", "n_test_good", "n_per_defect"):
             if getattr(self, name) < 1:
                 raise ValueError(f"demo {name}={getattr(self, name)}: expected a positive integer")
@@ -136,7 +141,7 @@ def write_demo_data(out: str | Path, spec: DemoSpec = DemoSpec(), categories: tu
         rng = np.random.default_rng([spec.seed, c_index])
         photo = photos[category]
         split = int(photo.shape[0] * spec.train_rows)
-        train_rows, test_rows = (0, split), (split + 8, photo.shape[0])
+        train_rows, test_rows = (0, split), (split + STRIP_GAP, photo.shape[0])
         base = out / category
         for i in range(spec.n_train):
             _save(base / "train" / "good" / f"{i:03d}.png", _crop(photo, train_rows, spec.size, rng))
