@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bar: no ipywidgets needed, readable in papermill output
 
 from .config import ReContrastConfig
 from .evaluate import evaluate
