@@ -101,10 +101,6 @@ class ReContrast(nn.Module):
         new = list(self.bottleneck.parameters()) + list(self.decoder.parameters())
         return {"new": new, "encoder": list(self.encoder.parameters()) if self.config.train_encoder else []}
 
-    def trained_encoder_features(self, images: Tensor) -> list[Tensor]:
-        """The (trainable, or only) encoder's stage features in its current mode (Fig. 5b's probe)."""
-        return self.encoder(images)
-
 
 def build_model(config: ReContrastConfig, pretrained: bool = True) -> ReContrast:
     """The network of ``config``. ``pretrained=False`` gives random weights, and only when asked for."""

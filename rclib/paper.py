@@ -21,17 +21,6 @@ def paper_results() -> pd.DataFrame:
     return pd.read_csv(PAPER_CSV)
 
 
-def paper_value(table: str, method: str, metric: str, dataset: str | None = None, category: str | None = None) -> float | None:
-    """One reported number, or ``None`` when the paper has none for that cell."""
-    df = paper_results()
-    rows = df[(df.table == table) & (df.method == method) & (df.metric == metric)]
-    if dataset is not None:
-        rows = rows[rows.dataset == dataset]
-    if category is not None:
-        rows = rows[rows.category == category]
-    return float(rows.value.iloc[0]) if len(rows) else None
-
-
 def table_a5_reference(config: ReContrastConfig) -> dict[str, float]:
     """Table A5's row for the config's backbone: RD4AD (single encoder) or ReContrast (contrastive pairs)."""
     if config.backbone not in _A5_BACKBONE:

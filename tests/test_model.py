@@ -171,3 +171,35 @@ def test_missing_torchvision_weights_fail_clearly(tmp_path, monkeypatch):
     msg = str(err.value)
     assert "resnet18-f37072fd.pth" in msg and str(tmp_path / "hub" / "checkpoints") in msg
     assert "--no-pretrained" in msg
+
+
+def test_appendix_e_partial_batchnorm_floors_dead_channels():
+    from rclib.config import stable_settings
+    from rclib.encoders import PartialBatchNorm2d
+
+    config = stable_settings(get_preset("ReContrast", backbone="resnet18", image_size=64))
+    assert config.partial_bn and config.adam_reset_every == 500 and config.alpha_warmup == 0.2
+    model = build_model(config, pretrained=False)
+    assert any(isinstance(m, PartialBatchNorm2d) for m in model.encoder.modules())
+    assert not any(isinstance(m, PartialBatchNorm2d) for m in model.frozen_encoder.modules())  # frozen stays plain
+    bn = torch.nn.BatchNorm2d(2)
+    bn.running_var.fill_(1e-3)  # pre-trained variance above the 5e-4 floor -> floor min(5e-4, 1e-3) = 5e-4
+    pbn = PartialBatchNorm2d(bn).train()
+    x = torch.randn(4, 2, 3, 3)
+    x[:, 1] = 0.5 + 1e-4 * x[:, 1]  # a channel that barely fires: batch variance ~1e-8
+    y = pbn(x)
+    ref = torch.nn.functional.batch_norm(x, None, None, training=True, eps=bn.eps)
+    assert torch.allclose(y[:, 0], ref[:, 0], atol=1e-5)  # a live channel is ordinary batch norm
+    expected = (x[:, 1] - x[:, 1].mean()) / torch.sqrt(torch.tensor(5e-4) + bn.eps)
+    assert torch.allclose(y[:, 1], expected, atol=1e-5)  # the dead one is not blown up to unit variance
+    assert y[:, 1].abs().max() < 0.05
+
+
+def test_unified_settings_switch_the_multiclass_recipe():
+    from rclib.config import unified_settings
+
+    c = unified_settings(get_preset("ReContrast", backbone="resnet18", image_size=64))
+    assert (c.iterations, c.decoder_activation, c.encoder_bn_train, c.image_score, c.amsgrad) == (5000, "gelu", False, "top1", True)
+    model = build_model(c, pretrained=False)
+    assert any(isinstance(m, torch.nn.GELU) for m in model.decoder.modules())
+    assert not any(isinstance(m, torch.nn.GELU) for m in model.encoder.modules())
