@@ -2,7 +2,7 @@
 
 A realistic test set: 100 images at 256 px, 60 of them with defect masks (the demo photographs at 256 px).
 Both paths score the same model; every metric must agree to 1e-4. Prints a table and writes
-``benchmarks/results/<machine>_eval.csv``.
+``benchmarks/results/<machine>_eval_<backbone>.csv``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def main() -> None:
     cl_speedup = t_ref / (t_cl + t_metrics + t_pooled)
     print(f"channels_last: speed-up {cl_speedup:.1f}x, max |difference| to the reference {cl_diff:.2e}")
     assert max(diffs.values()) < 1e-4, f"rclib and the reference disagree: {diffs}"
-    out = Path(__file__).resolve().parent / "results" / f"{platform.node() or 'machine'}_eval.csv"
+    out = Path(__file__).resolve().parent / "results" / f"{platform.node() or 'machine'}_eval_{args.backbone}.csv"
     table.assign(speedup=round(speedup, 2), max_metric_difference=max(diffs.values())).to_csv(out, index=False)
     print(f"written {out}")
 
