@@ -11,6 +11,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from torch.utils.data import Dataset
+
 from .config import ReContrastConfig
 from .data import DataError, dataset_kind, open_dataset
 from .train import ENGINEERING_FIELDS, Run, fit, load_run
@@ -46,9 +48,25 @@ def category_folder(data_root: str | Path, dataset: str, category: str) -> Path:
     return Path(data_root) if dataset_kind(dataset) == "medical" else Path(data_root) / category
 
 
+def run_name(config: ReContrastConfig, dataset: str, category: str, fingerprint: str, pretrained: bool = True) -> str:
+    return f"{config.name.replace('+', 'p')}__{dataset}__{category}__{cache_key(config, dataset, category, fingerprint, pretrained)}"
+
+
 def run_dir(results: str | Path, config: ReContrastConfig, dataset: str, category: str, data_root: str | Path, pretrained: bool = True) -> Path:
-    key = cache_key(config, dataset, category, data_fingerprint(category_folder(data_root, dataset, category)), pretrained)
-    return Path(results) / "runs" / f"{config.name.replace('+', 'p')}__{dataset}__{category}__{key}"
+    """The cache folder of a run of ``config`` on ``dataset``/``category`` as it is now under ``data_root``."""
+    return Path(results) / "runs" / run_name(config, dataset, category, data_fingerprint(category_folder(data_root, dataset, category)), pretrained)
+
+
+def cached_or_fit(config: ReContrastConfig, train: Dataset, test: Dataset | None, out: Path, recompute: bool = False,
+                  progress: bool = True, pretrained: bool = True, run_info: dict | None = None) -> Run:
+    """Load the finished run in ``out``, or train it there (resuming if interrupted; from scratch if
+    ``recompute``)."""
+    if not recompute and (out / "metrics.json").exists():
+        return load_run(out, device=config.device if config.device != "auto" else "cpu")
+    if recompute and out.exists():
+        for name in ("metrics.json", "checkpoint.pt", "history.csv", "steps.csv"):
+            (out / name).unlink(missing_ok=True)
+    return fit(config, train, test, out=out, progress=progress, pretrained=pretrained, resume=True, run_info=run_info)
 
 
 def cached_fit(
@@ -61,14 +79,24 @@ def cached_fit(
     progress: bool = True,
     pretrained: bool = True,
 ) -> Run:
-    """Load the finished run of exactly this configuration and data, or train it (resuming if interrupted)."""
-    out = run_dir(results, config, dataset, category, data_root, pretrained)
+    """The finished run of exactly this configuration and data, trained first if it is not cached."""
+    fingerprint = data_fingerprint(category_folder(data_root, dataset, category))
+    out = Path(results) / "runs" / run_name(config, dataset, category, fingerprint, pretrained)
     if not recompute and (out / "metrics.json").exists():
         return load_run(out, device=config.device if config.device != "auto" else "cpu")
-    if recompute and out.exists():
-        for name in ("metrics.json", "checkpoint.pt", "history.csv", "steps.csv"):
-            (out / name).unlink(missing_ok=True)
-    return fit_on_disk(config, dataset, data_root, category, out=out, progress=progress, pretrained=pretrained, resume=True)
+    train, test, info = open_run_data(config, dataset, data_root, category, fingerprint)
+    return cached_or_fit(config, train, test, out, recompute, progress, pretrained, info)
+
+
+def open_run_data(config: ReContrastConfig, dataset: str, data_root: str | Path, category: str, fingerprint: str | None = None) -> tuple[Dataset, Dataset, dict]:
+    """Training and test sets of ``dataset``/``category`` at the config's size, and the run's data record."""
+    small = dataset_kind(dataset) == "mvtec"
+    size = dict(image_size=config.image_size, crop_size=config.crop_size)
+    train = open_dataset(dataset, data_root, category, "train", cache=small, **size)
+    test = open_dataset(dataset, data_root, category, "test", mask_threshold=config.mask_threshold, cache=small, **size)
+    info = {"dataset": dataset, "category": category, "data_root": str(data_root),
+            "data_fingerprint": fingerprint or data_fingerprint(category_folder(data_root, dataset, category))}
+    return train, test, info
 
 
 def fit_on_disk(
@@ -83,10 +111,5 @@ def fit_on_disk(
     stop_after: int | None = None,
 ) -> Run:
     """Open ``dataset``/``category`` under ``data_root`` and train ``config`` on it (see :func:`rclib.train.fit`)."""
-    small = dataset_kind(dataset) == "mvtec"
-    size = dict(image_size=config.image_size, crop_size=config.crop_size)
-    train = open_dataset(dataset, data_root, category, "train", cache=small, **size)
-    test = open_dataset(dataset, data_root, category, "test", mask_threshold=config.mask_threshold, cache=small, **size)
-    info = {"dataset": dataset, "category": category, "data_root": str(data_root),
-            "data_fingerprint": data_fingerprint(category_folder(data_root, dataset, category))}
+    train, test, info = open_run_data(config, dataset, data_root, category)
     return fit(config, train, test, out=out, progress=progress, pretrained=pretrained, resume=resume, run_info=info, stop_after=stop_after)

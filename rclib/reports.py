@@ -13,13 +13,12 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import ConcatDataset
 
+from .cache import cache_key, cached_or_fit, data_fingerprint
 from .config import PAPER_NAMES, unified_settings
 from .data import DATASETS, MVTEC_TEXTURES, open_dataset
 from .evaluate import compute_metrics, evaluate, predict
 from .model import describe
 from .tables import missing_rows, with_paper
-from .cache import cache_key, data_fingerprint
-from .train import fit, load_run
 
 if TYPE_CHECKING:
     from .notebook import Context
@@ -98,12 +97,9 @@ def unified_run(ctx: "Context", dataset: str | None = None) -> pd.DataFrame:
         config = config.replace(iterations=ctx.profile.iterations * len(categories), eval_every=ctx.profile.iterations * len(categories), batch_size=ctx.profile.batch_size, seed=ctx.seed)
     size = dict(image_size=config.image_size, crop_size=config.crop_size)
     train = ConcatDataset([open_dataset(dataset, root, c, "train", cache=True, **size) for c in categories])
-    out = ctx.results / "runs" / f"unified__{dataset}__{'-'.join(categories)}"
-    out = out.with_name(out.name + "__" + cache_key(config, dataset, "+".join(categories), data_fingerprint(root)))
-    if (out / "metrics.json").exists() and not ctx.recompute:
-        model = load_run(out).model
-    else:
-        model = fit(config, train, None, out=out, progress=ctx.progress, resume=True, run_info={"dataset": dataset, "category": "+".join(categories)}).model
+    label = "+".join(categories)
+    out = ctx.results / "runs" / f"unified__{dataset}__{'-'.join(categories)}__{cache_key(config, dataset, label, data_fingerprint(root))}"
+    model = cached_or_fit(config, train, None, out, recompute=ctx.recompute, progress=ctx.progress, run_info={"dataset": dataset, "category": label}).model
     scores = {c: evaluate(model, open_dataset(dataset, root, c, "test", **size))["I-AUROC"] for c in categories}
     rows = [_row("table4", dataset, c, "ReContrast", "I-AUROC", v, "one model for all categories") for c, v in scores.items()]
     rows.append(_row("table4", dataset, "all_avg", "ReContrast", "I-AUROC", float(np.mean(list(scores.values()))), "one model for all categories"))
@@ -183,9 +179,8 @@ def per_category_table(ctx: "Context", presets: tuple[str, ...] = ("A", "B", "Re
     for category in ctx.categories:
         for preset in presets:
             run = ctx.run(preset, category=category)
-            eval_s = float(run.history["eval_seconds"].sum()) if "eval_seconds" in run.history else 0.0
             rows.append({"category": category, "preset": preset, **{k: run.metrics["last"].get(k, np.nan) for k in ("I-AUROC", "P-AUROC", "AUPRO")},
-                         "iterations": run.config.iterations, "train_s_per_it": (run.seconds - eval_s) / run.config.iterations})
+                         "iterations": run.config.iterations, "train_s_per_it": run.train_seconds_per_iteration})
     table = pd.DataFrame(rows)
     means = table.groupby("preset", sort=False)[["I-AUROC", "P-AUROC", "AUPRO", "train_s_per_it"]].mean().reset_index()
     return pd.concat([table, means.assign(category="mean", iterations=table.iterations.iloc[0])], ignore_index=True)

@@ -56,6 +56,16 @@ class Run:
     out: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def eval_seconds(self) -> float:
+        """Time spent evaluating during training (recorded per evaluation in the history)."""
+        return float(self.history["eval_seconds"].sum()) if "eval_seconds" in self.history else 0.0
+
+    @property
+    def train_seconds_per_iteration(self) -> float:
+        """Training cost per iteration, evaluation excluded."""
+        return (self.seconds - self.eval_seconds) / max(self.config.iterations, 1)
+
 
 class BatchSchedule:
     """Which training samples make up batch ``it``: epochs of seeded permutations, repeated until the
@@ -278,13 +288,12 @@ def _save_checkpoint(path, model, opts, c, it, history, steps, best, seconds, pr
 def write_run(run: Run, pretrained: bool, info: dict[str, Any]) -> None:
     """Write ``metrics.json``, ``history.csv`` and ``steps.csv`` of a finished run."""
     out = run.out
-    eval_seconds = float(run.history["eval_seconds"].sum()) if "eval_seconds" in run.history else 0.0
     doc = {
         **run.metrics,
         "config": run.config.to_dict(),
         "seconds": round(run.seconds, 3),
-        "eval_seconds": round(eval_seconds, 3),
-        "train_seconds_per_iteration": round((run.seconds - eval_seconds) / max(run.config.iterations, 1), 4),
+        "eval_seconds": round(run.eval_seconds, 3),
+        "train_seconds_per_iteration": round(run.train_seconds_per_iteration, 4),
         "pretrained": pretrained,
         "versions": versions(),
         **info,
