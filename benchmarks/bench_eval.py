@@ -1,14 +1,18 @@
 """Evaluation speed: rclib's batched path vs a straightforward port of the official protocol, same values.
 
 A realistic test set: 100 images at 256 px, 60 of them with defect masks (the demo photographs at 256 px).
-Both paths score the same model; every metric must agree to 1e-4. Prints a table and writes
-``benchmarks/results/<machine>_eval_<backbone>.csv``.
+All paths score the same model. With ``fast_inference=False`` rclib must agree with the reference to 1e-4
+percentage points on every metric (in practice: exactly); the default fast path (BatchNorm folded into the
+convolutions, channels_last) computes the same function up to float rounding, and its largest metric
+difference is reported. The reference's forward passes are also timed alone: no scoring can be faster than
+them by more than the model allows. Prints a table and writes ``benchmarks/results/<machine>_eval_<backbone>.csv``.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -17,7 +21,7 @@ import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reference_eval import reference_evaluate  # noqa: E402
+from reference_eval import reference_evaluate, reference_forward  # noqa: E402
 
 from rclib import build_model, get_preset  # noqa: E402
 from rclib.data import DemoSpec, MVTecLayout, write_demo_data  # noqa: E402
@@ -30,62 +34,66 @@ def main() -> None:
     parser.add_argument("--backbone", default="efficientnet_lite0")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--data", type=Path, default=Path("build/bench_eval_data"))
+    parser.add_argument("--repeats", type=int, default=3, help="timings are medians over this many runs")
     args = parser.parse_args()
     torch.manual_seed(0)
     # 40 normal + 60 defective test images (12 per defect type)
     write_demo_data(args.data, DemoSpec(size=192, n_train=1, n_test_good=40, n_per_defect=12), categories=("gravel",))
     test = MVTecLayout(args.data, "gravel", "test", image_size=args.size, cache=True)
     _ = [test[i] for i in range(len(test))]  # decode once: both paths start from tensors in memory
-    model = build_model(get_preset("ReContrast", backbone=args.backbone, image_size=args.size), pretrained=args.backbone == "efficientnet_lite0").eval()
+    config = get_preset("ReContrast", backbone=args.backbone, image_size=args.size)
+    model = build_model(config, pretrained=args.backbone == "efficientnet_lite0").eval()
+    exact = build_model(config.replace(fast_inference=False), pretrained=False).eval()
+    exact.load_state_dict(model.state_dict())
     n = len(test)
 
-    t0 = time.perf_counter()
-    pred = predict(model, test)
-    t_score = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ours = compute_metrics(pred, "per_image")
-    t_metrics = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    ours["AUPRO pooled"] = aupro(pred.maps, pred.masks, "pooled")
-    t_pooled = time.perf_counter() - t0
+    def timed(fn):
+        """The result of ``fn`` and its median time over ``--repeats`` calls, in ms per test image."""
+        times = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            out = fn()
+            times.append(1000 * (time.perf_counter() - t0) / n)
+        return out, statistics.median(times)
 
-    t0 = time.perf_counter()
-    ref = reference_evaluate(model, test)
-    t_ref = time.perf_counter() - t0
+    pred, ms_score = timed(lambda: predict(model, test))  # default: fast_inference (folded BN, channels_last)
+    ours, ms_metrics = timed(lambda: compute_metrics(pred, "per_image"))
+    ours["AUPRO pooled"], ms_pooled = timed(lambda: aupro(pred.maps, pred.masks, "pooled"))
+    pred_exact, ms_exact = timed(lambda: predict(exact, test))  # the model as trained, NCHW
+    exact_metrics = compute_metrics(pred_exact, "per_image")
+    ref, ms_ref = timed(lambda: reference_evaluate(model, test))
+    _, ms_ref_forward = timed(lambda: reference_forward(model, test))
 
-    # the channels_last switch (a GPU path, also faster on this CPU): same metrics within what float
-    # rounding in the convolutions moves
-    fast_model = build_model(model.config.replace(channels_last=True), pretrained=False)
-    fast_model.load_state_dict(model.state_dict())
-    fast_model.to(memory_format=torch.channels_last).eval()
-    t0 = time.perf_counter()
-    pred_cl = predict(fast_model, test)
-    t_cl = time.perf_counter() - t0
-    cl = compute_metrics(pred_cl, "per_image")
-    cl_diff = max(abs(cl[k] - ref[k]) for k in ref)
-
-    diffs = {k: abs(ours[k] - ref[k]) for k in ref}
+    # like for like: the metrics the reference computes; then everything, pooled AUPRO included
+    ms_same, ms_total, ms_exact_same = ms_score + ms_metrics, ms_score + ms_metrics + ms_pooled, ms_exact + ms_metrics
+    diff_fast = max(abs(ours[k] - ref[k]) for k in ref)
+    diff_exact = max(abs(exact_metrics[k] - ref[k]) for k in ref)
     rows = [
-        {"path": "rclib: scoring (forward, S^map, smoothing, image score)", "ms_per_image": 1000 * t_score / n},
-        {"path": "rclib: metrics (I-AUROC, P-AUROC, AUPRO per-image)", "ms_per_image": 1000 * t_metrics / n},
-        {"path": "rclib: AUPRO pooled", "ms_per_image": 1000 * t_pooled / n},
-        {"path": "rclib: total", "ms_per_image": 1000 * (t_score + t_metrics + t_pooled) / n},
-        {"path": "reference (official protocol, one image at a time)", "ms_per_image": 1000 * t_ref / n},
-        {"path": "rclib with channels_last: scoring", "ms_per_image": 1000 * t_cl / n},
+        ("rclib: scoring (fast_inference: folded BN, channels_last)", ms_score),
+        ("rclib: metrics (I-AUROC, P-AUROC, AUPRO per-image)", ms_metrics),
+        ("rclib: AUPRO pooled", ms_pooled),
+        ("rclib: scoring + the reference's metrics", ms_same),
+        ("rclib: scoring + all metrics (pooled AUPRO too)", ms_total),
+        ("rclib, fast_inference=False: scoring", ms_exact),
+        ("rclib, fast_inference=False: scoring + the reference's metrics", ms_exact_same),
+        ("reference (official protocol, one image at a time): total", ms_ref),
+        ("reference: its forward passes alone", ms_ref_forward),
     ]
-    table = pd.DataFrame(rows).round(2)
-    speedup = t_ref / (t_score + t_metrics + t_pooled)
+    table = pd.DataFrame(rows, columns=["path", "ms_per_image"]).round(2)
+    table["speedup_vs_reference"] = (ms_ref / table.ms_per_image).round(2)
+    table["max_metric_difference_pp"] = [diff_fast] * 5 + [diff_exact] * 2 + [0.0, float("nan")]
     print(f"{n} images at {args.size} px, {int(test.labels.sum())} with masks; backbone {args.backbone}; torch threads {torch.get_num_threads()}")
     print(table.to_string(index=False))
-    print(f"speed-up (reference / rclib incl. pooled AUPRO): {speedup:.1f}x")
-    print("metrics rclib:", {k: round(v, 4) for k, v in ours.items()})
-    print("metrics ref.: ", {k: round(v, 4) for k, v in ref.items()})
-    print("max |difference|:", max(diffs.values()))
-    cl_speedup = t_ref / (t_cl + t_metrics + t_pooled)
-    print(f"channels_last: speed-up {cl_speedup:.1f}x, max |difference| to the reference {cl_diff:.2e}")
-    assert max(diffs.values()) < 1e-4, f"rclib and the reference disagree: {diffs}"
+    print(f"speed-up on the reference's work: {ms_ref / ms_same:.2f}x (fast_inference=False: {ms_ref / ms_exact_same:.2f}x); "
+          f"with pooled AUPRO added on rclib's side only: {ms_ref / ms_total:.2f}x")
+    print("metrics rclib:        ", {k: round(v, 6) for k, v in ours.items()})
+    print("metrics rclib (exact):", {k: round(v, 6) for k, v in exact_metrics.items()})
+    print("metrics reference:    ", {k: round(v, 6) for k, v in ref.items()})
+    print(f"max |difference| to the reference, percentage points: fast {diff_fast:.2e}, exact {diff_exact:.2e}")
+    assert diff_exact < 1e-4, f"rclib (fast_inference=False) and the reference disagree: {exact_metrics} vs {ref}"
+    assert diff_fast < 1e-2, f"rclib (fast_inference) and the reference disagree: {ours} vs {ref}"
     out = Path(__file__).resolve().parent / "results" / f"{platform.node() or 'machine'}_eval_{args.backbone}.csv"
-    table.assign(speedup=round(speedup, 2), max_metric_difference=max(diffs.values())).to_csv(out, index=False)
+    table.to_csv(out, index=False)
     print(f"written {out}")
 
 

@@ -2,12 +2,16 @@
 
 Each configuration runs in its own process (so peak RSS belongs to it): one warm-up iteration, then the
 median of ``--iters`` timed iterations (forward, loss, backward, both optimiser steps). Random encoder
-weights (timing does not depend on them). Prints a table and writes ``benchmarks/results/<machine>_train.csv``.
+weights (timing does not depend on them). The warm-up iteration also counts the step's floating-point
+operations (forward and backward, ``torch.utils.flop_counter``), so that the measured ReContrast/B time ratio
+can be set beside the ratio of the work itself. Prints a table and writes
+``benchmarks/results/<machine>_train[_channels_last].csv``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import resource
@@ -24,37 +28,55 @@ BACKBONES = ("resnet18", "wide_resnet50_2", "efficientnet_lite0")
 SIZES = (256, 128)
 
 
-def one(preset: str, backbone: str, size: int, batch: int, iters: int, device: str) -> dict:
+def conv_backward_flops(grad_out_shape, x_shape, w_shape, _bias, _stride, _padding, _dilation, transposed,
+                        _output_padding, groups, output_mask, out_shape=None, **_) -> int:
+    """FLOPs of a convolution's backward: the input gradient and the weight gradient each cost what the
+    forward costs. (torch's own formula ignores ``groups`` there and counts a depthwise convolution's
+    backward as a dense one's.)"""
+    from torch.utils.flop_counter import conv_flop_count
+
+    forward = conv_flop_count(list(x_shape), list(w_shape), list(grad_out_shape), transposed=transposed)
+    return forward * (int(output_mask[0]) + int(output_mask[1]))
+
+
+def one(preset: str, backbone: str, size: int, batch: int, iters: int, device: str, channels_last: bool) -> dict:
     import torch
+    from torch.utils.flop_counter import FlopCounterMode
 
     from rclib import build_model, get_preset
     from rclib.train import _optimizers
 
-    config = get_preset(preset, backbone=backbone, image_size=size, batch_size=batch, iterations=1000)
+    config = get_preset(preset, backbone=backbone, image_size=size, batch_size=batch, iterations=1000, channels_last=channels_last)
     dev = torch.device(device)
     model = build_model(config, pretrained=False).to(dev).train()
-    opts = _optimizers(model, config)
     x = torch.randn(batch, 3, size, size, device=dev)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    opts = _optimizers(model, config)
+    flops = FlopCounterMode(display=False, custom_mapping={torch.ops.aten.convolution_backward: conv_backward_flops})
     times = []
     for i in range(iters + 1):
         if dev.type == "cuda":
             torch.cuda.synchronize()
         t0 = time.perf_counter()
-        enc, dec = model(x)
-        loss = model.loss(enc, dec, i)
-        for o in opts:
-            o.zero_grad(set_to_none=True)
-        loss.backward()
-        for o in opts:
-            o.step()
+        with flops if i == 0 else contextlib.nullcontext():
+            enc, dec = model(x)
+            loss = model.loss(enc, dec, i)
+            for o in opts:
+                o.zero_grad(set_to_none=True)
+            loss.backward()
+            for o in opts:
+                o.step()
         if dev.type == "cuda":
             torch.cuda.synchronize()
         if i:
             times.append(time.perf_counter() - t0)
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == "cuda" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     s = statistics.median(times)
-    return {"preset": preset, "backbone": backbone, "image_size": size, "batch": batch, "s_per_it": round(s, 3),
-            "it_per_s": round(1 / s, 3), "peak_GiB": round(peak, 2), "device": device}
+    return {"preset": preset, "backbone": backbone, "image_size": size, "batch": batch, "channels_last": channels_last,
+            "s_per_it": round(s, 3), "it_per_s": round(1 / s, 3), "GFLOP_per_it": round(flops.get_total_flops() / 1e9, 1),
+            "peak_GiB": round(peak, 2), "device": device}
 
 
 def main() -> None:
@@ -65,16 +87,17 @@ def main() -> None:
     p.add_argument("--backbones", default=",".join(BACKBONES))
     p.add_argument("--sizes", default=",".join(map(str, SIZES)))
     p.add_argument("--presets", default=",".join(PRESETS))
+    p.add_argument("--channels-last", action="store_true", help="model and images in channels_last memory format")
     p.add_argument("--one", nargs=3, metavar=("PRESET", "BACKBONE", "SIZE"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        print(json.dumps(one(args.one[0], args.one[1], int(args.one[2]), args.batch, args.iters, args.device)))
+        print(json.dumps(one(args.one[0], args.one[1], int(args.one[2]), args.batch, args.iters, args.device, args.channels_last)))
         return
     rows = []
     for size in map(int, args.sizes.split(",")):
         for backbone in args.backbones.split(","):
             for preset in args.presets.split(","):
-                cmd = [sys.executable, __file__, "--one", preset, backbone, str(size), "--batch", str(args.batch), "--iters", str(args.iters), "--device", args.device]
+                cmd = [sys.executable, __file__, "--one", preset, backbone, str(size), "--batch", str(args.batch), "--iters", str(args.iters), "--device", args.device] + ["--channels-last"] * args.channels_last
                 out = subprocess.run(cmd, capture_output=True, text=True)
                 if out.returncode:
                     print(out.stderr[-1000:], file=sys.stderr)
@@ -82,12 +105,13 @@ def main() -> None:
                 rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
                 print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
-    b = table[table.preset == "B"].set_index(["backbone", "image_size"]).s_per_it
-    r = table[table.preset == "ReContrast"].set_index(["backbone", "image_size"]).s_per_it
-    ratio = (r / b).round(2).rename("ReContrast/B").reset_index()
+    b = table[table.preset == "B"].set_index(["backbone", "image_size"])
+    r = table[table.preset == "ReContrast"].set_index(["backbone", "image_size"])
+    ratio = pd.DataFrame({"time ReContrast/B": r.s_per_it / b.s_per_it, "FLOPs ReContrast/B": r.GFLOP_per_it / b.GFLOP_per_it})
     print(table.to_string(index=False))
-    print(ratio.to_string(index=False))
-    out = Path(__file__).resolve().parent / "results" / f"{platform.node() or 'machine'}_train.csv"
+    print(ratio.round(2).reset_index().to_string(index=False))
+    suffix = "_channels_last" if args.channels_last else ""
+    out = Path(__file__).resolve().parent / "results" / f"{platform.node() or 'machine'}_train{suffix}.csv"
     table.to_csv(out, index=False)
     print(f"written {out}")
 

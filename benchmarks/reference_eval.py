@@ -42,6 +42,15 @@ def reference_per_image_aupro(amap: np.ndarray, mask: np.ndarray, num_th: int = 
 
 
 @torch.no_grad()
+def reference_forward(model, dataset) -> None:
+    """Only the forward passes of :func:`reference_evaluate` (batch size 1): the part no metric code changes."""
+    model.eval()
+    device = next(model.parameters()).device
+    for sample in dataset:
+        model(sample.image[None].to(device))
+
+
+@torch.no_grad()
 def reference_evaluate(model, dataset) -> dict[str, float]:
     """The official ``evaluation()`` loop: batch size 1, per-image scipy smoothing, per-image PRO."""
     model.eval()

@@ -64,6 +64,10 @@ class ReContrastConfig:
     map_pairs: tuple[int, ...] | None = None  # which (encoder, decoder) pairs make S^map (Table A6)
     mask_threshold: float = 0.0  # mask pixel is anomalous if resized value > threshold (official: > 0)
     aupro_protocol: Literal["per_image", "pooled"] = "per_image"
+    # score with a copy whose BatchNorms are folded into the convolutions, in channels_last memory format
+    # (rclib.inference): the same function up to float rounding and about 1.7x faster on CPU; False scores
+    # the model as trained, bit-identical to the official protocol's straightforward port
+    fast_inference: bool = True
     # --- Appendix E stability tricks --------------------------------------------------------------------
     partial_bn: bool = False  # batch variance floor: min(5e-4, running_var) replaced (official code)
     partial_bn_threshold: float = 5e-4

@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from .anomaly_map import score
+from .inference import inference_model
 from .metrics import aupro, f1_acc, image_auroc, pixel_auroc
 
 
@@ -34,12 +35,15 @@ def predict(
     num_workers: int = 0,
 ) -> Predictions:
     """Score every image of ``dataset`` in batches on the model's device. Maps are kept when the data set
-    has pixel masks (or when ``keep_maps`` says so)."""
+    has pixel masks (or when ``keep_maps`` says so). With ``config.fast_inference`` the scoring runs on
+    :func:`rclib.inference.inference_model`'s copy; ``model`` itself is not changed."""
     keep_maps = getattr(dataset, "has_masks", True) if keep_maps is None else keep_maps
+    fast = model.config.fast_inference
+    net = inference_model(model) if fast else model
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
     scores, labels, maps, masks, paths = [], [], [], [], []
     for batch in loader:
-        m, s = score(model, batch.image, pairs=pairs)
+        m, s = score(net, batch.image, pairs=pairs, channels_last=fast or None)
         scores.append(s.float().cpu())
         labels.append(torch.as_tensor(batch.label))
         paths += list(batch.path)

@@ -43,19 +43,18 @@ def image_auroc(scores: ArrayLike, labels: ArrayLike) -> float:
 
 def rank_auroc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Exact ROC AUC (fraction) as the Mann-Whitney statistic with average ranks for ties: the value
-    ``sklearn.metrics.roc_auc_score`` gives (tested equal), from one multi-threaded sort, so that millions
-    of pixels take a fraction of scikit-learn's time."""
-    s = torch.from_numpy(np.ascontiguousarray(scores).ravel())
-    y = torch.from_numpy(np.ascontiguousarray(labels, dtype=bool).ravel())
-    sorted_scores, order = torch.sort(s)
-    _, counts = torch.unique_consecutive(sorted_scores, return_counts=True)
-    ends = torch.cumsum(counts, 0)  # 1-based rank of the last element of each group of ties
-    positives_so_far = torch.cumsum(y[order].to(torch.float64), 0)[ends - 1]
-    positives = torch.diff(positives_so_far, prepend=positives_so_far.new_zeros(1))
-    mean_rank = ends.to(torch.float64) - (counts.to(torch.float64) - 1) / 2
-    n_pos = positives_so_far[-1]
-    n_neg = y.numel() - n_pos
-    return float(((positives * mean_rank).sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    ``sklearn.metrics.roc_auc_score`` gives (tested equal). Each positive's average rank comes from two
+    binary searches in the sorted scores (numpy's vectorised sort), so millions of pixels take a small
+    fraction of scikit-learn's time."""
+    scores = np.ascontiguousarray(scores).ravel()
+    labels = np.ascontiguousarray(labels, dtype=bool).ravel()
+    everything = np.sort(scores)
+    positives = np.sort(scores[labels])
+    below = np.searchsorted(everything, positives, side="left")  # scores strictly lower
+    tied = np.searchsorted(everything, positives, side="right") - below
+    rank_sum = float(np.sum(below + (tied + 1) / 2.0))  # 1-based average ranks of the positives
+    n_pos, n_neg = positives.size, scores.size - positives.size
+    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
 
 
 def pixel_auroc(maps: ArrayLike, masks: ArrayLike) -> float:
@@ -95,24 +94,30 @@ def per_image_pro_auc(amap: np.ndarray, mask: np.ndarray, num_thresholds: int = 
 
 
 def pooled_pro_auc(maps: np.ndarray, masks: np.ndarray, fpr_limit: float = 0.3) -> float:
-    """MVTec AD's AUPRO over all images (fraction): exact PRO/FPR curve from one global sort."""
-    region_weight = np.zeros(masks.shape)  # each region's pixels share 1/area, then / number of regions
-    n_regions = 0
-    for i in range(masks.shape[0]):
-        labels, n = ndimage.label(masks[i], structure=EIGHT_CONNECTED)
-        if n:
-            sizes = np.bincount(labels.ravel())
-            region_weight[i] = np.r_[0.0, 1.0 / sizes[1:]][labels]
-            n_regions += n
-    region_weight /= max(n_regions, 1)
-    fpr_step = (~masks) / max(int((~masks).sum()), 1)
-    scores_t, order_t = torch.sort(torch.from_numpy(np.ascontiguousarray(maps).ravel()), descending=True, stable=True)
-    scores, order = scores_t.numpy(), order_t.numpy()
-    fpr = np.cumsum(fpr_step.ravel()[order])
-    pro = np.cumsum(region_weight.ravel()[order])
-    # keep the last point of each run of equal scores: ties form one threshold
-    last = np.r_[scores[1:] != scores[:-1], True]
-    fpr, pro = np.r_[0.0, fpr[last]], np.r_[0.0, pro[last]]
+    """MVTec AD's AUPRO over all images (fraction): the exact PRO/FPR curve with one point per distinct score.
+
+    At threshold ``t`` (pixels scoring ``>= t`` are called anomalous) FPR is the share of normal pixels at or
+    above ``t`` and PRO the mean over regions of their share at or above ``t``: binary searches in the sorted
+    normal scores and in the sorted region pixels. Only scores down to the one where the FPR first passes
+    ``fpr_limit`` are thresholds: the curve up to the limit (and the point just past it, for the
+    interpolation) needs no other.
+    """
+    # 8-connected regions of every image in one call (the structure does not connect across images)
+    labels, n_regions = ndimage.label(masks, structure=np.stack([np.zeros((3, 3)), EIGHT_CONNECTED, np.zeros((3, 3))]))
+    labels, maps = labels.ravel(), np.ascontiguousarray(maps).ravel()
+    normal_sorted = np.sort(maps[labels == 0])
+    inside = np.flatnonzero(labels)
+    order = np.argsort(maps[inside])
+    region_sorted = maps[inside][order]
+    weight = (1.0 / np.bincount(labels)[labels[inside]])[order] / max(n_regions, 1)  # 1 / area, / number of regions
+    pro_at_or_above = np.r_[np.cumsum(weight[::-1])[::-1], 0.0]
+    n_normal = normal_sorted.size
+    k = int(np.floor(fpr_limit * n_normal)) + 1  # the k-th highest normal score takes the FPR past the limit
+    lowest = normal_sorted[n_normal - k] if k <= n_normal else -np.inf
+    candidates = np.concatenate([normal_sorted[normal_sorted >= lowest], region_sorted[region_sorted >= lowest]])
+    thresholds = np.unique(candidates)[::-1]
+    fpr = np.r_[0.0, (n_normal - np.searchsorted(normal_sorted, thresholds, side="left")) / max(n_normal, 1)]
+    pro = np.r_[0.0, pro_at_or_above[np.searchsorted(region_sorted, thresholds, side="left")]]
     if fpr_limit < fpr[-1]:
         j = np.searchsorted(fpr, fpr_limit, side="right")
         pro_at = np.interp(fpr_limit, fpr[j - 1 : j + 1], pro[j - 1 : j + 1])

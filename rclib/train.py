@@ -32,7 +32,7 @@ from .runtime import atomic_write, atomic_write_text, resolve_device, rng_state,
 
 METRICS = ("I-AUROC", "P-AUROC", "AUPRO")
 # fields that change how a run computes but not what it computes: a checkpoint may resume under others
-ENGINEERING_FIELDS = ("device", "num_workers", "pin_memory", "checkpoint_every", "compile", "compile_backend")
+ENGINEERING_FIELDS = ("device", "num_workers", "pin_memory", "checkpoint_every", "compile", "compile_backend", "fast_inference")
 
 
 class TrainingDiverged(RuntimeError):

@@ -124,3 +124,36 @@ def test_feature_diversity_collapse_and_isotropy():
     torch.manual_seed(0)
     iso = torch.randn(8, 64, 16, 16)
     assert feature_diversity(iso) == pytest.approx(1 / 8, rel=0.05)  # 1/sqrt(C)
+
+
+def _pooled_aupro_by_thresholds(maps: np.ndarray, masks: np.ndarray, fpr_limit: float) -> float:
+    """MVTec AD's pooled AUPRO spelled out: one curve point per distinct score (8-connected regions)."""
+    from scipy import ndimage
+
+    regions = []
+    for i in range(len(masks)):
+        labels, n = ndimage.label(masks[i], structure=np.ones((3, 3)))
+        regions += [(i, labels == r) for r in range(1, n + 1)]
+    fprs, pros = [0.0], [0.0]
+    for t in np.unique(maps)[::-1]:
+        above = maps >= t
+        fprs.append((above & ~masks).sum() / (~masks).sum())
+        pros.append(np.mean([above[i][region].mean() for i, region in regions]))
+    fprs, pros = np.array(fprs), np.array(pros)
+    j = np.searchsorted(fprs, fpr_limit, side="right")
+    if j < len(fprs):
+        pro_at = np.interp(fpr_limit, fprs[j - 1 : j + 1], pros[j - 1 : j + 1])
+        fprs, pros = np.r_[fprs[:j], fpr_limit], np.r_[pros[:j], pro_at]
+    return 100 * float(np.trapezoid(pros, fprs) / fpr_limit)
+
+
+@pytest.mark.parametrize("fpr_limit", [0.05, 0.3, 1.0])
+def test_pooled_aupro_equals_threshold_by_threshold_curve(fpr_limit):
+    rng = np.random.default_rng(5)
+    masks = np.zeros((5, 20, 20), bool)
+    masks[0, 2:8, 3:9] = True
+    masks[1, 10:18, 1:4] = True
+    masks[1, 1:3, 15:19] = True
+    masks[3, 5:15, 5:15] = True
+    maps = np.round(rng.random(masks.shape) + 0.4 * masks, 2)  # coarse values: many ties
+    assert aupro(maps, masks, "pooled", fpr_limit) == pytest.approx(_pooled_aupro_by_thresholds(maps, masks, fpr_limit), abs=1e-9)
