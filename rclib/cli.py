@@ -69,7 +69,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise DataError("this run does not record its data; pass --data-root and --category")
     c = run.config
     test = open_dataset(dataset, root, category, "test", c.image_size, c.crop_size, c.mask_threshold)
-    metrics = evaluate(run.model, test, aupro_protocol=args.aupro_protocol)
+    metrics = evaluate(run.model, test, aupro_protocol=args.aupro_protocol, fast_inference=False if args.exact else None)
     print(json.dumps({"run": str(args.run), "dataset": dataset, "category": category, "metrics": metrics}, indent=1))
     return 0
 
@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category")
     p.add_argument("--dataset")
     p.add_argument("--aupro-protocol", choices=("per_image", "pooled"))
+    p.add_argument("--exact", action="store_true",
+                   help="score the model as trained (no folded BatchNorm, no channels_last): bit-identical to the official protocol")
     p.add_argument("--device", default="cpu")
     p = sub.add_parser("describe", help="parameters, MACs and stages of a preset/backbone (Table A5's columns)")
     p.add_argument("--preset", default="ReContrast")

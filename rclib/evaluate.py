@@ -33,12 +33,13 @@ def predict(
     keep_maps: bool | None = None,
     pairs: Sequence[int] | None = None,
     num_workers: int = 0,
+    fast_inference: bool | None = None,
 ) -> Predictions:
     """Score every image of ``dataset`` in batches on the model's device. Maps are kept when the data set
-    has pixel masks (or when ``keep_maps`` says so). With ``config.fast_inference`` the scoring runs on
-    :func:`rclib.inference.inference_model`'s copy; ``model`` itself is not changed."""
+    has pixel masks (or when ``keep_maps`` says so). With ``fast_inference`` (default: the config's) the
+    scoring runs on :func:`rclib.inference.inference_model`'s copy; ``model`` itself is not changed."""
     keep_maps = getattr(dataset, "has_masks", True) if keep_maps is None else keep_maps
-    fast = model.config.fast_inference
+    fast = model.config.fast_inference if fast_inference is None else fast_inference
     net = inference_model(model) if fast else model
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
     scores, labels, maps, masks, paths = [], [], [], [], []
@@ -70,10 +71,17 @@ def compute_metrics(pred: Predictions, aupro_protocol: str = "per_image", segmen
     return out
 
 
-def evaluate(model: torch.nn.Module, dataset: Dataset, batch_size: int = 4, aupro_protocol: str | None = None, f1: bool | None = None) -> dict[str, float]:
+def evaluate(
+    model: torch.nn.Module,
+    dataset: Dataset,
+    batch_size: int = 4,
+    aupro_protocol: str | None = None,
+    f1: bool | None = None,
+    fast_inference: bool | None = None,
+) -> dict[str, float]:
     """Score ``dataset`` and return the metrics in percent (segmentation metrics only with masks;
     F1/ACC for image-label-only sets, as Table 5 reports them)."""
     has_masks = getattr(dataset, "has_masks", True)
-    pred = predict(model, dataset, batch_size=batch_size)
+    pred = predict(model, dataset, batch_size=batch_size, fast_inference=fast_inference)
     protocol = aupro_protocol or model.config.aupro_protocol
     return compute_metrics(pred, protocol, segmentation=has_masks, f1=(not has_masks) if f1 is None else f1)

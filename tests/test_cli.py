@@ -24,6 +24,11 @@ def test_train_then_evaluate(demo_root, tmp_path, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert doc["metrics"]["I-AUROC"] == pytest.approx(trained["last"]["I-AUROC"])
     assert main(["evaluate", "--run", str(out), "--aupro-protocol", "pooled"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--run", str(out), "--exact"]) == 0
+    exact = json.loads(capsys.readouterr().out)["metrics"]
+    assert exact.keys() == doc["metrics"].keys()
+    assert all(abs(exact[k] - doc["metrics"][k]) < 1e-2 for k in exact)
 
 
 @pytest.mark.parametrize(
