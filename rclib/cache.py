@@ -57,12 +57,19 @@ def run_dir(results: str | Path, config: ReContrastConfig, dataset: str, categor
     return Path(results) / "runs" / run_name(config, dataset, category, data_fingerprint(category_folder(data_root, dataset, category)), pretrained)
 
 
+def finished_run(out: Path, config: ReContrastConfig, recompute: bool = False) -> Run | None:
+    """The finished run cached in ``out``, or ``None`` (also when ``recompute`` asks to train it again)."""
+    if recompute or not (out / "metrics.json").exists():
+        return None
+    return load_run(out, device=config.device if config.device != "auto" else "cpu")
+
+
 def cached_or_fit(config: ReContrastConfig, train: Dataset, test: Dataset | None, out: Path, recompute: bool = False,
                   progress: bool = True, pretrained: bool = True, run_info: dict | None = None) -> Run:
     """Load the finished run in ``out``, or train it there (resuming if interrupted; from scratch if
     ``recompute``)."""
-    if not recompute and (out / "metrics.json").exists():
-        return load_run(out, device=config.device if config.device != "auto" else "cpu")
+    if (run := finished_run(out, config, recompute)) is not None:
+        return run
     if recompute and out.exists():
         for name in ("metrics.json", "checkpoint.pt", "history.csv", "steps.csv"):
             (out / name).unlink(missing_ok=True)
@@ -82,8 +89,8 @@ def cached_fit(
     """The finished run of exactly this configuration and data, trained first if it is not cached."""
     fingerprint = data_fingerprint(category_folder(data_root, dataset, category))
     out = Path(results) / "runs" / run_name(config, dataset, category, fingerprint, pretrained)
-    if not recompute and (out / "metrics.json").exists():
-        return load_run(out, device=config.device if config.device != "auto" else "cpu")
+    if (run := finished_run(out, config, recompute)) is not None:
+        return run  # without opening the data
     train, test, info = open_run_data(config, dataset, data_root, category, fingerprint)
     return cached_or_fit(config, train, test, out, recompute, progress, pretrained, info)
 

@@ -44,7 +44,7 @@ def fold_batchnorm(module: nn.Module) -> int:
             if child.training:
                 raise ValueError(f"cannot fold BatchNorm '{name}' in train mode; call .eval() first")
             conv_name = names[i - 1] if isinstance(parent, nn.Sequential) and i > 0 else CONV_OF_BN.get(name)
-            conv = children.get(conv_name) if conv_name is not None else None
+            conv = children.get(conv_name)
             if not isinstance(conv, CONVOLUTIONS):
                 continue
             transposed = isinstance(conv, nn.ConvTranspose2d)

@@ -107,8 +107,9 @@ def pooled_pro_auc(maps: np.ndarray, masks: np.ndarray, fpr_limit: float = 0.3) 
     labels, maps = labels.ravel(), np.ascontiguousarray(maps).ravel()
     normal_sorted = np.sort(maps[labels == 0])
     inside = np.flatnonzero(labels)
-    order = np.argsort(maps[inside])
-    region_sorted = maps[inside][order]
+    region_scores = maps[inside]
+    order = np.argsort(region_scores)
+    region_sorted = region_scores[order]
     weight = (1.0 / np.bincount(labels)[labels[inside]])[order] / max(n_regions, 1)  # 1 / area, / number of regions
     pro_at_or_above = np.r_[np.cumsum(weight[::-1])[::-1], 0.0]
     n_normal = normal_sorted.size
