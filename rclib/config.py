@@ -65,7 +65,7 @@ class ReContrastConfig:
     mask_threshold: float = 0.0  # mask pixel is anomalous if resized value > threshold (official: > 0)
     aupro_protocol: Literal["per_image", "pooled"] = "per_image"
     # score with a copy whose BatchNorms are folded into the convolutions, in channels_last memory format
-    # (rclib.inference): the same function up to float rounding and about 1.7x faster on CPU; False scores
+    # (rclib.inference): the same function up to float rounding and 1.6x faster scoring on this CPU; False scores
     # the model as trained, bit-identical to the official protocol's straightforward port
     fast_inference: bool = True
     # --- Appendix E stability tricks --------------------------------------------------------------------
