@@ -1,11 +1,13 @@
 """Training speed and peak memory per preset, backbone and resolution.
 
-Each configuration runs in its own process (so peak RSS belongs to it): one warm-up iteration, then the
+Each configuration runs in its own process (so peak RSS belongs to it): two warm-up iterations, then the
 median of ``--iters`` timed iterations (forward, loss, backward, both optimiser steps). Random encoder
-weights (timing does not depend on them). The warm-up iteration also counts the step's floating-point
+weights (timing does not depend on them). The first warm-up iteration also counts the step's floating-point
 operations (forward and backward, ``torch.utils.flop_counter``), so that the measured ReContrast/B time ratio
-can be set beside the ratio of the work itself. Prints a table and writes
-``benchmarks/results/<machine>_train[_channels_last].csv``.
+can be set beside the ratio of the work itself. With ``--reuse-memory`` training runs inside
+``rclib.runtime.reuse_freed_memory``, as :func:`rclib.fit` does with ``reuse_cpu_memory=True`` on CPU; minor
+page faults per iteration are reported beside the time. Prints a table and writes
+``benchmarks/results/<machine>_train[_channels_last][_reuse].csv``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 PRESETS = ("A", "B", "ReContrast")
 BACKBONES = ("resnet18", "wide_resnet50_2", "efficientnet_lite0")
 SIZES = (256, 128)
+WARMUP = 2  # iterations before timing: the first counts FLOPs, by the second the allocator's heap has grown
 
 
 def conv_backward_flops(grad_out_shape, x_shape, w_shape, _bias, _stride, _padding, _dilation, transposed,
@@ -39,11 +42,12 @@ def conv_backward_flops(grad_out_shape, x_shape, w_shape, _bias, _stride, _paddi
     return forward * (int(output_mask[0]) + int(output_mask[1]))
 
 
-def one(preset: str, backbone: str, size: int, batch: int, iters: int, device: str, channels_last: bool) -> dict:
+def one(preset: str, backbone: str, size: int, batch: int, iters: int, device: str, channels_last: bool, reuse_memory: bool) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     from rclib import build_model, get_preset
+    from rclib.runtime import reuse_freed_memory
     from rclib.train import _optimizers
 
     config = get_preset(preset, backbone=backbone, image_size=size, batch_size=batch, iterations=1000, channels_last=channels_last)
@@ -55,27 +59,30 @@ def one(preset: str, backbone: str, size: int, batch: int, iters: int, device: s
         x = x.contiguous(memory_format=torch.channels_last)
     opts = _optimizers(model, config)
     flops = FlopCounterMode(display=False, custom_mapping={torch.ops.aten.convolution_backward: conv_backward_flops})
-    times = []
-    for i in range(iters + 1):
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        with flops if i == 0 else contextlib.nullcontext():
-            enc, dec = model(x)
-            loss = model.loss(enc, dec, i)
-            for o in opts:
-                o.zero_grad(set_to_none=True)
-            loss.backward()
-            for o in opts:
-                o.step()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        if i:
-            times.append(time.perf_counter() - t0)
+    times, faults = [], []
+    with reuse_freed_memory(reuse_memory and dev.type == "cpu"):
+        for i in range(iters + WARMUP):
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            t0, f0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            with flops if i == 0 else contextlib.nullcontext():
+                enc, dec = model(x)
+                loss = model.loss(enc, dec, i)
+                for o in opts:
+                    o.zero_grad(set_to_none=True)
+                loss.backward()
+                for o in opts:
+                    o.step()
+            if dev.type == "cuda":
+                torch.cuda.synchronize()
+            if i >= WARMUP:
+                times.append(time.perf_counter() - t0)
+                faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == "cuda" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     s = statistics.median(times)
     return {"preset": preset, "backbone": backbone, "image_size": size, "batch": batch, "channels_last": channels_last,
-            "s_per_it": round(s, 3), "it_per_s": round(1 / s, 3), "GFLOP_per_it": round(flops.get_total_flops() / 1e9, 1),
+            "reuse_memory": reuse_memory, "s_per_it": round(s, 3), "it_per_s": round(1 / s, 3),
+            "GFLOP_per_it": round(flops.get_total_flops() / 1e9, 1), "page_faults_per_it": int(statistics.median(faults)),
             "peak_GiB": round(peak, 2), "device": device}
 
 
@@ -88,16 +95,17 @@ def main() -> None:
     p.add_argument("--sizes", default=",".join(map(str, SIZES)))
     p.add_argument("--presets", default=",".join(PRESETS))
     p.add_argument("--channels-last", action="store_true", help="model and images in channels_last memory format")
+    p.add_argument("--reuse-memory", action="store_true", help="keep freed memory for reuse (config reuse_cpu_memory=True)")
     p.add_argument("--one", nargs=3, metavar=("PRESET", "BACKBONE", "SIZE"), help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
-        print(json.dumps(one(args.one[0], args.one[1], int(args.one[2]), args.batch, args.iters, args.device, args.channels_last)))
+        print(json.dumps(one(args.one[0], args.one[1], int(args.one[2]), args.batch, args.iters, args.device, args.channels_last, args.reuse_memory)))
         return
     rows = []
     for size in map(int, args.sizes.split(",")):
         for backbone in args.backbones.split(","):
             for preset in args.presets.split(","):
-                cmd = [sys.executable, __file__, "--one", preset, backbone, str(size), "--batch", str(args.batch), "--iters", str(args.iters), "--device", args.device] + ["--channels-last"] * args.channels_last
+                cmd = [sys.executable, __file__, "--one", preset, backbone, str(size), "--batch", str(args.batch), "--iters", str(args.iters), "--device", args.device] + ["--channels-last"] * args.channels_last + ["--reuse-memory"] * args.reuse_memory
                 out = subprocess.run(cmd, capture_output=True, text=True)
                 if out.returncode:
                     print(out.stderr[-1000:], file=sys.stderr)
@@ -110,7 +118,7 @@ def main() -> None:
     ratio = pd.DataFrame({"time ReContrast/B": r.s_per_it / b.s_per_it, "FLOPs ReContrast/B": r.GFLOP_per_it / b.GFLOP_per_it})
     print(table.to_string(index=False))
     print(ratio.round(2).reset_index().to_string(index=False))
-    suffix = "_channels_last" if args.channels_last else ""
+    suffix = "_channels_last" * args.channels_last + "_reuse" * args.reuse_memory
     out = Path(__file__).resolve().parent / "results" / f"{platform.node() or 'machine'}_train{suffix}.csv"
     table.to_csv(out, index=False)
     print(f"written {out}")

@@ -42,7 +42,7 @@ PROFILES: dict[str, Profile] = {
         demo_spec=DemoSpec(size=64, n_train=8, n_test_good=3, n_per_defect=1), landscape_steps=3,
         landscape_images=2, gallery_images=3,
         note="smoke: a few iterations on a tiny copy of the demo data; checks that everything runs, the numbers mean nothing.",
-        overrides={"channels_last": True},
+        overrides={"channels_last": True, "reuse_cpu_memory": True},
     ),
     "demo": Profile(
         name="demo", dataset="demo", category="brick", categories=DEMO_CATEGORIES, backbone="efficientnet_lite0",
@@ -54,9 +54,10 @@ PROFILES: dict[str, Profile] = {
             "into CPU minutes, the encoder learning rate is 1e-3 instead of the paper's 1e-5 (100x), so that what "
             "happens to a trained encoder (collapse in C, its prevention in D/E) shows within 200 steps; "
             "everything else follows Appendix C. Single seeds on a 40-image test set: differences of a few "
-            "points are within noise. Tensors are channels_last (15% faster ReContrast iterations on an x86 CPU)."
+            "points are within noise. Tensors are channels_last (15% faster ReContrast iterations on an x86 CPU) and "
+            "freed memory is kept for reuse (reuse_cpu_memory: 4% faster, same results)."
         ),
-        overrides={"channels_last": True},
+        overrides={"channels_last": True, "reuse_cpu_memory": True},
     ),
     "paper": Profile(
         name="paper", dataset="mvtec_ad", category="hazelnut", categories=MVTEC_CATEGORIES, backbone="wide_resnet50_2",

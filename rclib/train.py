@@ -28,11 +28,12 @@ from .evaluate import evaluate
 from .losses import hard_mining_alpha
 from .metrics import feature_diversity
 from .model import ReContrast, build_model
-from .runtime import atomic_write, atomic_write_text, resolve_device, rng_state, seed_everything, set_rng_state, versions
+from .runtime import (atomic_write, atomic_write_text, resolve_device, reuse_freed_memory, rng_state, seed_everything,
+                      set_rng_state, versions)
 
 METRICS = ("I-AUROC", "P-AUROC", "AUPRO")
 # fields that change how a run computes but not what it computes: a checkpoint may resume under others
-ENGINEERING_FIELDS = ("device", "num_workers", "pin_memory", "checkpoint_every", "compile", "compile_backend", "fast_inference")
+ENGINEERING_FIELDS = ("device", "num_workers", "pin_memory", "checkpoint_every", "compile", "compile_backend", "fast_inference", "reuse_cpu_memory")
 
 
 class TrainingDiverged(RuntimeError):
@@ -158,6 +159,8 @@ def fit(
     With ``out`` the run writes its artefacts there; with ``resume=True`` an existing ``out/checkpoint.pt``
     of the same configuration is continued (or, if finished, simply loaded). ``stop_after`` ends the loop
     early after that many iterations in total (checkpointed), for interruption tests and quick looks.
+    With ``config.reuse_cpu_memory`` a CPU run's loop runs inside :func:`rclib.runtime.reuse_freed_memory`
+    (faster, more memory, the same results).
     """
     c = config
     out = Path(out) if out is not None else None
@@ -202,55 +205,56 @@ def fit(
     model.train()
     bar = tqdm(total=c.iterations, initial=start, disable=not progress, desc=f"{c.name}", leave=False)
     it = start
-    for batch in loader:
-        images = batch.image.to(device, non_blocking=True)
-        if c.channels_last:
-            images = images.contiguous(memory_format=torch.channels_last)
-        _set_lr(opts, c, it)
-        with _autocast(c, device):
-            enc, dec = forward(images)
-            loss = model.loss(enc, dec, it)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"non-finite loss ({loss.item()}) at iteration {it} of preset {c.name!r}"
-                f"{' on ' + str(info.get('category')) if info.get('category') else ''}: training stopped, no metrics "
-                "were written. Appendix E's options may help: partial_bn=True (batch-variance floor), "
-                "adam_reset_every=500, or encoder_bn_train=False (eval-mode encoder BatchNorm)."
+    with reuse_freed_memory(c.reuse_cpu_memory and device.type == "cpu"):
+        for batch in loader:
+            images = batch.image.to(device, non_blocking=True)
+            if c.channels_last:
+                images = images.contiguous(memory_format=torch.channels_last)
+            _set_lr(opts, c, it)
+            with _autocast(c, device):
+                enc, dec = forward(images)
+                loss = model.loss(enc, dec, it)
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(
+                    f"non-finite loss ({loss.item()}) at iteration {it} of preset {c.name!r}"
+                    f"{' on ' + str(info.get('category')) if info.get('category') else ''}: training stopped, no metrics "
+                    "were written. Appendix E's options may help: partial_bn=True (batch-variance floor), "
+                    "adam_reset_every=500, or encoder_bn_train=False (eval-mode encoder BatchNorm)."
+                )
+            for opt in opts:
+                opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            for opt in opts:
+                scaler.step(opt)
+            scaler.update()
+            if c.adam_reset_every and (it + 1) % c.adam_reset_every == 0:
+                opts[0].state.clear()
+            steps.append(
+                {
+                    "iteration": it + 1,
+                    "loss": float(loss.detach()),
+                    "alpha": hard_mining_alpha(it, c.iterations, c.alpha_start, c.alpha_end, c.alpha_warmup) if c.hard_mining else float("nan"),
+                    **{f"std_stage{k + 1}": feature_diversity(f) for k, f in enumerate(enc[-3:])},
+                }
             )
-        for opt in opts:
-            opt.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        for opt in opts:
-            scaler.step(opt)
-        scaler.update()
-        if c.adam_reset_every and (it + 1) % c.adam_reset_every == 0:
-            opts[0].state.clear()
-        steps.append(
-            {
-                "iteration": it + 1,
-                "loss": float(loss.detach()),
-                "alpha": hard_mining_alpha(it, c.iterations, c.alpha_start, c.alpha_end, c.alpha_warmup) if c.hard_mining else float("nan"),
-                **{f"std_stage{k + 1}": feature_diversity(f) for k, f in enumerate(enc[-3:])},
-            }
-        )
-        it += 1
-        bar.update(1)
-        bar.set_postfix(loss=f"{steps[-1]['loss']:.4f}")
-        evaluating = eval_data is not None and (it % c.eval_every == 0 or it == c.iterations)
-        if evaluating:
-            row = {"iteration": it, "loss": sum(s["loss"] for s in steps[-c.eval_every :]) / min(len(steps), c.eval_every)}
-            row.update({k: v for k, v in steps[-1].items() if k.startswith("std_")})
-            t_eval = time.perf_counter()
-            row.update(evaluate(model, eval_data))
-            row["eval_seconds"] = round(time.perf_counter() - t_eval, 3)
-            history.append(row)
-            if best is None or row["I-AUROC"] >= best["I-AUROC"]:  # ties go to the later evaluation, as official
-                best = dict(row)
-            model.train()
-        periodic = c.checkpoint_every and it % c.checkpoint_every == 0
-        if out is not None and (evaluating or periodic or it == stop):
-            elapsed = seconds_before + time.perf_counter() - t0
-            _save_checkpoint(ckpt_path, model, opts, c, it, history, steps, best, elapsed, pretrained)
+            it += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{steps[-1]['loss']:.4f}")
+            evaluating = eval_data is not None and (it % c.eval_every == 0 or it == c.iterations)
+            if evaluating:
+                row = {"iteration": it, "loss": sum(s["loss"] for s in steps[-c.eval_every :]) / min(len(steps), c.eval_every)}
+                row.update({k: v for k, v in steps[-1].items() if k.startswith("std_")})
+                t_eval = time.perf_counter()
+                row.update(evaluate(model, eval_data))
+                row["eval_seconds"] = round(time.perf_counter() - t_eval, 3)
+                history.append(row)
+                if best is None or row["I-AUROC"] >= best["I-AUROC"]:  # ties go to the later evaluation, as official
+                    best = dict(row)
+                model.train()
+            periodic = c.checkpoint_every and it % c.checkpoint_every == 0
+            if out is not None and (evaluating or periodic or it == stop):
+                elapsed = seconds_before + time.perf_counter() - t0
+                _save_checkpoint(ckpt_path, model, opts, c, it, history, steps, best, elapsed, pretrained)
     bar.close()
     seconds = seconds_before + time.perf_counter() - t0
     run = Run(c, model, _metrics(history, best), pd.DataFrame(history), pd.DataFrame(steps), seconds, out, info)

@@ -15,10 +15,11 @@ def test_train_then_evaluate(demo_root, tmp_path, capsys):
     out = tmp_path / "run"
     rc = main(["train", "--preset", "B", "--dataset", "demo", "--data-root", str(demo_root), "--category", "grass",
                "--backbone", "efficientnet_lite0", "--image-size", "64", "--iterations", "4", "--batch-size", "4",
-               "--eval-every", "2", "--no-progress", "--out", str(out)])
+               "--eval-every", "2", "--channels-last", "--reuse-cpu-memory", "--no-progress", "--out", str(out)])
     assert rc == 0
     assert {"metrics.json", "history.csv", "checkpoint.pt", "steps.csv"} <= {p.name for p in out.iterdir()}
     trained = json.loads((out / "metrics.json").read_text())
+    assert trained["config"]["channels_last"] is True and trained["config"]["reuse_cpu_memory"] is True
     capsys.readouterr()
     assert main(["evaluate", "--run", str(out)]) == 0
     doc = json.loads(capsys.readouterr().out)
