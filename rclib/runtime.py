@@ -62,9 +62,10 @@ def reuse_freed_memory(enabled: bool = True) -> Iterator[bool]:
     44.7 s; inside this block it takes none and 23.0 s. ``M_MMAP_MAX=0`` serves large blocks from the heap
     and ``M_TRIM_THRESHOLD=-1`` keeps the freed heap for the next step. The price is memory: the heap
     fragments, and that step's peak RSS grows from 11.5 to 14.6 GiB (EfficientNet-Lite0 at 128 px: no
-    change). On exit glibc's defaults come back and ``malloc_trim(0)`` returns the free memory to the
-    system. Values computed are unchanged (torch aligns its CPU tensors itself). With another C library,
-    or ``enabled=False``, nothing is changed.
+    change). On exit both parameters return to glibc's defaults (the mmap threshold stays where it was and
+    stops adapting, as after any such ``mallopt`` call) and ``malloc_trim(0)`` returns the free memory.
+    Values computed are unchanged (torch aligns its CPU tensors itself). With another C library, or
+    ``enabled=False``, nothing is changed.
     """
     libc = _glibc() if enabled else None
     if libc is None:
