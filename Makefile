@@ -4,7 +4,9 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.rclib-installed
 PROFILE ?= demo
 
-.PHONY: setup reproduce smoke test bench clean-results
+LINTED := rclib tests benchmarks notebooks
+
+.PHONY: setup reproduce smoke lint test bench clean-results
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,8 +25,13 @@ reproduce: setup
 smoke: setup
 	RCLIB_OFFLINE=1 $(VENV)/bin/rclib reproduce --profile smoke
 
-## unit tests, CLI tests and every notebook under papermill with profile=smoke
-test: setup
+## ruff: lint (with import sorting) and formatting of the package, tests, benchmarks and notebooks' code cells
+lint: setup
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+
+## the linter, unit tests, CLI tests and every notebook under papermill with profile=smoke
+test: setup lint
 	RCLIB_OFFLINE=1 $(PYTHON) -m pytest -q
 
 bench: setup

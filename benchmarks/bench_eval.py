@@ -25,8 +25,8 @@ from reference_eval import reference_evaluate, reference_forward  # noqa: E402
 
 from rclib import build_model, get_preset  # noqa: E402
 from rclib.data import DemoSpec, MVTecLayout, write_demo_data  # noqa: E402
-from rclib.evaluate import compute_metrics, predict  # noqa: E402
-from rclib.metrics import aupro  # noqa: E402
+from rclib.scoring.evaluate import compute_metrics, predict  # noqa: E402
+from rclib.scoring.metrics import aupro  # noqa: E402
 
 
 def main() -> None:
@@ -82,10 +82,16 @@ def main() -> None:
     table = pd.DataFrame(rows, columns=["path", "ms_per_image"]).round(2)
     table["speedup_vs_reference"] = (ms_ref / table.ms_per_image).round(2)
     table["max_metric_difference_pp"] = [diff_fast] * 5 + [diff_exact] * 2 + [0.0, float("nan")]
-    print(f"{n} images at {args.size} px, {int(test.labels.sum())} with masks; backbone {args.backbone}; torch threads {torch.get_num_threads()}")
+    print(
+        f"{n} images at {args.size} px, {int(test.labels.sum())} with masks; backbone {args.backbone}; "
+        f"torch threads {torch.get_num_threads()}"
+    )
     print(table.to_string(index=False))
-    print(f"speed-up on the reference's work: {ms_ref / ms_same:.2f}x (fast_inference=False: {ms_ref / ms_exact_same:.2f}x); "
-          f"with pooled AUPRO added on rclib's side only: {ms_ref / ms_total:.2f}x")
+    print(
+        f"speed-up on the reference's work: {ms_ref / ms_same:.2f}x "
+        f"(fast_inference=False: {ms_ref / ms_exact_same:.2f}x); "
+        f"with pooled AUPRO added on rclib's side only: {ms_ref / ms_total:.2f}x"
+    )
     print("metrics rclib:        ", {k: round(v, 6) for k, v in ours.items()})
     print("metrics rclib (exact):", {k: round(v, 6) for k, v in exact_metrics.items()})
     print("metrics reference:    ", {k: round(v, 6) for k, v in ref.items()})

@@ -27,7 +27,7 @@ def reference_per_image_aupro(amap: np.ndarray, mask: np.ndarray, num_th: int = 
         binary_amaps[amaps <= th] = 0
         binary_amaps[amaps > th] = 1
         pros = []
-        for binary_amap, m in zip(binary_amaps, masks):
+        for binary_amap, m in zip(binary_amaps, masks, strict=True):
             for region in measure.regionprops(measure.label(m)):
                 tp_pixels = binary_amap[region.coords[:, 0], region.coords[:, 1]].sum()
                 pros.append(tp_pixels / region.area)
@@ -60,7 +60,7 @@ def reference_evaluate(model, dataset) -> dict[str, float]:
         img = sample.image[None].to(device)
         enc, dec = model(img)
         amap = torch.zeros(1, 1, img.shape[-1], img.shape[-1], device=device)
-        for e, d in zip(enc, dec):
+        for e, d in zip(enc, dec, strict=True):
             a = 1 - F.cosine_similarity(e, d)
             amap += F.interpolate(a[:, None], size=img.shape[-1], mode="bilinear", align_corners=True)
         amap = gaussian_filter(amap[0, 0].cpu().numpy(), sigma=4)

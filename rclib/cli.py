@@ -1,4 +1,4 @@
-"""The ``rclib`` command line: train, evaluate, describe, demo-data, prepare, reproduce.
+"""The ``rclib`` command line: train, evaluate, predict, describe, demo-data, prepare, reproduce.
 
 Expected failures (bad paths, names, sizes, checkpoints, disks) print one ``rclib: error: ...`` line and
 exit with status 2, never a stack trace.
@@ -11,30 +11,48 @@ import json
 import sys
 from pathlib import Path
 
-from .config import BACKBONES, PRESETS, paper_settings, get_preset
+from .config import BACKBONES, PRESETS, ReContrastConfig, get_preset, paper_settings
 from .data import DATASETS, DataError, DemoSpec
+
+# configuration fields that `rclib train` exposes as --flags (underscores become dashes); one list for both
+# the parser and the configuration it builds
+TRAIN_FIELDS = {
+    "backbone": f"one of: {', '.join(BACKBONES)}",
+    "image_size": "input side in pixels (a multiple of 32)",
+    "iterations": "training iterations",
+    "batch_size": "images per batch",
+    "seed": "training seed",
+    "eval_every": "evaluate every N iterations",
+    "encoder_lr": "learning rate of the trained encoder",
+    "device": "auto (default), cpu or cuda",
+    "amp": "none, bf16 or fp16",
+    "num_workers": "data loader workers",
+    "checkpoint_every": "checkpoint every N iterations (0: at every evaluation)",
+    "channels_last": "model and images in channels_last memory format",
+    "reuse_cpu_memory": "keep freed memory for reuse on CPU: faster steps, higher peak RSS",
+}
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train one preset on one category and write metrics.json, history.csv, checkpoint.pt")
+    p = sub.add_parser("train", help="train one preset on one category and write its run folder (metrics.json, ...)")
     p.add_argument("--preset", required=True, help=f"one of: {', '.join(PRESETS)}")
-    p.add_argument("--data-root", required=True, type=Path, help="MVTec-layout folder (or a prepared medical folder)")
-    p.add_argument("--category", required=True)
-    p.add_argument("--dataset", default="mvtec_ad", help=f"one of: {', '.join(DATASETS)} (selects Appendix C settings)")
-    p.add_argument("--backbone", default=None, help=f"one of: {', '.join(BACKBONES)}")
-    p.add_argument("--image-size", type=int)
-    p.add_argument("--iterations", type=int)
-    p.add_argument("--batch-size", type=int)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--eval-every", type=int)
-    p.add_argument("--encoder-lr", type=float)
-    p.add_argument("--device", default=None, help="auto (default), cpu or cuda")
-    p.add_argument("--amp", choices=("none", "bf16", "fp16"))
-    p.add_argument("--num-workers", type=int)
-    p.add_argument("--checkpoint-every", type=int)
-    p.add_argument("--channels-last", action="store_const", const=True, help="model and images in channels_last memory format")
-    p.add_argument("--reuse-cpu-memory", action="store_const", const=True,
-                   help="keep freed memory for reuse on CPU: faster steps, higher peak RSS (config reuse_cpu_memory)")
+    p.add_argument(
+        "--data-root", required=True, type=Path, help="MVTec-layout folder, a prepared medical folder, or your own"
+    )
+    p.add_argument("--category", help="category folder under --data-root (not needed with --dataset folder)")
+    p.add_argument(
+        "--dataset",
+        default="mvtec_ad",
+        help=f"one of: {', '.join(DATASETS)} (selects Appendix C settings); 'folder': your own images in --data-root "
+        "(train/, optional test/good and test/<kind>, optional masks/<kind>/<stem>.png, optional validation/)",
+    )
+    defaults = ReContrastConfig()
+    for name, help_text in TRAIN_FIELDS.items():
+        flag, kind = f"--{name.replace('_', '-')}", type(getattr(defaults, name))
+        if kind is bool:
+            p.add_argument(flag, action="store_const", const=True, help=help_text)
+        else:
+            p.add_argument(flag, type=kind, help=help_text)
     p.add_argument("--no-pretrained", action="store_true", help="random encoder weights (recorded in metrics.json)")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR/checkpoint.pt of the same configuration")
     p.add_argument("--no-progress", action="store_true")
@@ -42,27 +60,32 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .cache import fit_on_disk
+    from .runs import fit
 
-    config = paper_settings(get_preset(args.preset), args.dataset, args.category)
-    flags = {
-        "backbone": args.backbone, "image_size": args.image_size, "iterations": args.iterations,
-        "batch_size": args.batch_size, "seed": args.seed, "eval_every": args.eval_every,
-        "encoder_lr": args.encoder_lr, "device": args.device, "amp": args.amp,
-        "num_workers": args.num_workers, "checkpoint_every": args.checkpoint_every,
-        "channels_last": args.channels_last, "reuse_cpu_memory": args.reuse_cpu_memory,
-    }
-    config = config.replace(**{k: v for k, v in flags.items() if v is not None})
-    run = fit_on_disk(config, args.dataset, args.data_root, args.category, out=args.out,
-                      progress=not args.no_progress, pretrained=not args.no_pretrained, resume=args.resume)
-    print(json.dumps({"out": str(args.out), **run.metrics, "seconds": round(run.seconds, 1)}, indent=1))
+    if args.category is None and args.dataset != "folder":
+        raise DataError(f"--category is required with --dataset {args.dataset}")
+    category = args.category or args.data_root.name
+    config = paper_settings(get_preset(args.preset), args.dataset, category)
+    config = config.replace(**{k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None})
+    run = fit(
+        config,
+        args.data_root,
+        category,
+        out=args.out,
+        progress=not args.no_progress,
+        dataset=args.dataset,
+        pretrained=not args.no_pretrained,
+        resume=args.resume,
+    )
+    extra = {k: run.extra[k] for k in ("note", "threshold") if k in run.extra}
+    print(json.dumps({"out": str(args.out), **run.metrics, "seconds": round(run.seconds, 1), **extra}, indent=1))
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from .data import open_dataset
-    from .evaluate import evaluate
-    from .train import load_run
+    from .runs import load_run
+    from .scoring import evaluate
 
     run = load_run(args.run, device=args.device)
     info = run.extra
@@ -73,13 +96,34 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise DataError("this run does not record its data; pass --data-root and --category")
     c = run.config
     test = open_dataset(dataset, root, category, "test", c.image_size, c.crop_size, c.mask_threshold)
-    metrics = evaluate(run.model, test, aupro_protocol=args.aupro_protocol, fast_inference=False if args.exact else None)
-    print(json.dumps({"run": str(args.run), "dataset": dataset, "category": category, "metrics": metrics}, indent=1))
+    metrics = evaluate(
+        run.model, test, aupro_protocol=args.aupro_protocol, fast_inference=False if args.exact else None
+    )
+    doc = {"run": str(args.run), "dataset": dataset, "category": category, "metrics": metrics}
+    if not getattr(test, "has_masks", True):
+        doc["note"] = "image-level metrics only: pixel metrics (P-AUROC, AUPRO) need masks, and this test set has none"
+    print(json.dumps(doc, indent=1))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .runs import load_run
+    from .runs.predict import predict_images, run_threshold
+
+    run = load_run(args.run, device=args.device)
+    table = predict_images(run, args.images, args.out, threshold=args.threshold)
+    chosen = run_threshold(run, args.threshold)
+    print(table.to_string(index=False, max_colwidth=60))
+    if chosen is None:
+        print("no threshold: this run recorded none (runs on your own folder do); pass --threshold to decide")
+    else:
+        print(f"threshold {chosen.value:.4f}: {chosen.detail}")
+    print(f"overlays and predictions.csv written to {args.out}")
     return 0
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from .model import describe
+    from .paper.describe import describe
 
     config = get_preset(args.preset, backbone=args.backbone, image_size=args.image_size)
     print(json.dumps(describe(config, pretrained=not args.no_pretrained), indent=1))
@@ -95,7 +139,7 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from . import prepare
+    from .data import prepare
 
     counts = prepare.PREPARERS[args.dataset](args.raw, args.out)
     print(json.dumps({"dataset": args.dataset, "out": str(args.out), "images": counts}, indent=1))
@@ -103,13 +147,17 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .reproduce import reproduce
+    from .paper.reproduce import reproduce
 
-    return reproduce(profile=args.profile, only=args.only, notebooks_dir=args.notebooks, build_dir=args.build, timeout=args.timeout)
+    return reproduce(
+        profile=args.profile, only=args.only, notebooks_dir=args.notebooks, build_dir=args.build, timeout=args.timeout
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rclib", description="ReContrast (NeurIPS 2023): train, evaluate and reproduce the paper.")
+    parser = argparse.ArgumentParser(
+        prog="rclib", description="ReContrast (NeurIPS 2023): train, evaluate and reproduce the paper."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     p = sub.add_parser("evaluate", help="re-score a saved run")
@@ -118,8 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--category")
     p.add_argument("--dataset")
     p.add_argument("--aupro-protocol", choices=("per_image", "pooled"))
-    p.add_argument("--exact", action="store_true",
-                   help="score the model as trained (no folded BatchNorm, no channels_last): bit-identical to the official protocol")
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="score the model as trained (no folded BatchNorm, no channels_last): the official protocol, bit for bit",
+    )
+    p.add_argument("--device", default="cpu")
+    p = sub.add_parser("predict", help="score new images with a trained run: overlays (PNG) and predictions.csv")
+    p.add_argument("images", nargs="+", type=Path, help="image files and/or folders of images")
+    p.add_argument("--run", required=True, type=Path, help="a finished run folder")
+    p.add_argument("--out", required=True, type=Path, help="folder for the overlays and predictions.csv (new)")
+    p.add_argument("--threshold", type=float, help="decide with this S^img threshold instead of the run's")
     p.add_argument("--device", default="cpu")
     p = sub.add_parser("describe", help="parameters, MACs and stages of a preset/backbone (Table A5's columns)")
     p.add_argument("--preset", default="ReContrast")
@@ -143,24 +200,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"train": _train, "evaluate": _evaluate, "describe": _describe, "demo-data": _demo_data, "prepare": _prepare, "reproduce": _reproduce}
+COMMANDS = {
+    "train": _train,
+    "evaluate": _evaluate,
+    "predict": _predict,
+    "describe": _describe,
+    "demo-data": _demo_data,
+    "prepare": _prepare,
+    "reproduce": _reproduce,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .encoders import WeightsUnavailableError
-    from .runtime import SaveError
-    from .train import CheckpointMismatch, TrainingDiverged
+    from .method import WeightsUnavailableError
+    from .runs import CheckpointMismatch, TrainingDiverged
+    from .runs.runtime import SaveError
 
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (DataError, ValueError, WeightsUnavailableError, CheckpointMismatch, SaveError, TrainingDiverged, FileNotFoundError, RuntimeError) as err:
+    except (
+        DataError,
+        ValueError,
+        WeightsUnavailableError,
+        CheckpointMismatch,
+        SaveError,
+        TrainingDiverged,
+        FileNotFoundError,
+        RuntimeError,
+    ) as err:
         print(f"rclib: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rclib: interrupted; a run with --out can continue with --resume", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

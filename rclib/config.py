@@ -2,7 +2,8 @@
 
 A :class:`ReContrastConfig` says everything a run depends on. The nine presets differ only in the five
 switches that Table 6 ticks (loss, optimise encoder, stop-gradient, contrastive pairs, hard mining);
-everything else comes from Appendix C and ``shared/spec/method.md``.
+everything else comes from Appendix C and the official code (where the two differ, the code is followed).
+Engineering fields (:data:`ENGINEERING_FIELDS`) change how a run computes, never what it computes.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ class ReContrastConfig:
     mask_threshold: float = 0.0  # mask pixel is anomalous if resized value > threshold (official: > 0)
     aupro_protocol: Literal["per_image", "pooled"] = "per_image"
     # score with a copy whose BatchNorms are folded into the convolutions, in channels_last memory format
-    # (rclib.inference): the same function up to float rounding and 1.6x faster scoring on this CPU; False scores
-    # the model as trained, bit-identical to the official protocol's straightforward port
+    # (rclib.scoring.inference): the same function up to float rounding, and faster (benchmarks/results/);
+    # False scores the model as trained, bit-identical to the official protocol
     fast_inference: bool = True
     # --- Appendix E stability tricks --------------------------------------------------------------------
     partial_bn: bool = False  # batch variance floor: min(5e-4, running_var) replaced (official code)
@@ -82,16 +83,14 @@ class ReContrastConfig:
     num_workers: int = 0
     pin_memory: bool = False
     checkpoint_every: int = 0  # 0: at every evaluation and at the end
-    # train on CPU with glibc keeping freed memory for reuse (rclib.runtime.reuse_freed_memory): no page faults
-    # for each step's large tensors, the same results. Measured at batch 16, 256 px: WideResNet50 ReContrast
-    # 44.7 -> 23.0 s/it, but its peak RSS 11.5 -> 14.6 GiB (the heap fragments); hence off by default, on in
-    # the demo and smoke profiles (EfficientNet-Lite0, 128 px: 4% faster, no extra memory)
+    # train on CPU with glibc keeping freed memory for reuse (rclib.runs.runtime.reuse_freed_memory): fewer page
+    # faults, the same results, a higher peak RSS for large models (benchmarks/results/); off by default
     reuse_cpu_memory: bool = False
 
     def __post_init__(self) -> None:
         _validate(self)
 
-    def replace(self, **overrides: Any) -> "ReContrastConfig":
+    def replace(self, **overrides: Any) -> ReContrastConfig:
         """A copy with fields changed; unknown fields raise an error listing the valid ones."""
         check_fields(overrides)
         return dataclasses.replace(self, **overrides)
@@ -99,14 +98,34 @@ class ReContrastConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def result_fields(self) -> dict[str, Any]:
+        """The fields that decide a run's results: all but :data:`ENGINEERING_FIELDS`. A cached run is keyed by
+        them, and a checkpoint resumes only under a configuration with the same values."""
+        return {k: v for k, v in self.to_dict().items() if k not in ENGINEERING_FIELDS}
+
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "ReContrastConfig":
+    def from_dict(cls, values: dict[str, Any]) -> ReContrastConfig:
         check_fields(values)
         values = dict(values)
         for key in ("betas", "map_pairs"):
             if isinstance(values.get(key), list):
                 values[key] = tuple(values[key])
         return cls(**values)
+
+
+# fields that change how a run computes but not what it computes (speed, placement, bookkeeping)
+ENGINEERING_FIELDS = frozenset(
+    {
+        "device",
+        "num_workers",
+        "pin_memory",
+        "checkpoint_every",
+        "compile",
+        "compile_backend",
+        "fast_inference",
+        "reuse_cpu_memory",
+    }
+)
 
 
 def config_fields() -> list[str]:
@@ -132,7 +151,10 @@ def _validate(c: ReContrastConfig) -> None:
     if c.hard_mining and c.loss != "global":
         bad("hard_mining", "False with loss='region' (Eq. 5 modifies L_global)")
     if not isinstance(c.image_size, int) or c.image_size < 32 or c.image_size % 32:
-        bad("image_size", "an integer >= 32 divisible by 32 (the encoder's stride-16 stage and the bottleneck's stride 32)")
+        bad(
+            "image_size",
+            "an integer >= 32 divisible by 32 (the encoder's stride-16 stage and the bottleneck's stride 32)",
+        )
     if c.crop_size is not None and (c.crop_size % 32 or c.crop_size > c.image_size):
         bad("crop_size", "None or a multiple of 32 no larger than image_size")
     for name in ("iterations", "batch_size", "eval_every"):
@@ -164,16 +186,21 @@ _TABLE6 = {
 }
 
 PRESETS: dict[str, ReContrastConfig] = {
-    name: ReContrastConfig(
-        name=name, loss=loss, train_encoder=enc, stop_grad=sg, contrastive_pairs=cp, hard_mining=hm
-    )
+    name: ReContrastConfig(name=name, loss=loss, train_encoder=enc, stop_grad=sg, contrastive_pairs=cp, hard_mining=hm)
     for name, (loss, enc, sg, cp, hm) in _TABLE6.items()
 }
 
 # How each preset is labelled in Table 6 of the paper (and in paper_results.csv).
 PAPER_NAMES = {
-    "A": "Config.A", "B": "Config.B", "B+hm": "Config.B+hm", "C": "Config.C", "D": "Config.D",
-    "C+cp": "Config.C+cp", "E-gl": "Config.E-gl", "E": "Config.E", "ReContrast": "Ours",
+    "A": "Config.A",
+    "B": "Config.B",
+    "B+hm": "Config.B+hm",
+    "C": "Config.C",
+    "D": "Config.D",
+    "C+cp": "Config.C+cp",
+    "E-gl": "Config.E-gl",
+    "E": "Config.E",
+    "ReContrast": "Ours",
 }
 
 
@@ -203,6 +230,7 @@ DATASET_SETTINGS = {
     "oct2017": DatasetSettings(1000, 32, eval_bn_categories=EVAL_BN_CATEGORIES["oct2017"]),
     "isic2018": DatasetSettings(2000, 32, image_score="mean", crop_size=224),
     "demo": DatasetSettings(200, 8),
+    "folder": DatasetSettings(2000, 16),  # your own images: MVTec AD's settings
 }
 
 
@@ -224,15 +252,29 @@ def paper_settings(config: ReContrastConfig, dataset: str, category: str) -> ReC
 def unified_settings(config: ReContrastConfig) -> ReContrastConfig:
     """Section 3.3's unified multi-class setting as the official ``*_multiclass.py`` scripts run it."""
     return config.replace(
-        iterations=5000, batch_size=16, encoder_bn_train=False, decoder_activation="gelu",
-        adam_eps=1e-10, amsgrad=True, lr_milestone=0.8, lr_gamma=0.2, eval_every=1000,
-        image_score="top1", drop_last=True, seed=1,
+        iterations=5000,
+        batch_size=16,
+        encoder_bn_train=False,
+        decoder_activation="gelu",
+        adam_eps=1e-10,
+        amsgrad=True,
+        lr_milestone=0.8,
+        lr_gamma=0.2,
+        eval_every=1000,
+        image_score="top1",
+        drop_last=True,
+        seed=1,
     )
 
 
 def stable_settings(config: ReContrastConfig) -> ReContrastConfig:
     """Appendix E's stability tricks as ``recontrast_mvtec_stable.py`` uses them (train-mode BN everywhere)."""
     return config.replace(
-        partial_bn=True, adam_reset_every=500, adam_eps=1e-10, alpha_warmup=0.2,
-        encoder_bn_train=True, drop_last=True, eval_every=500,
+        partial_bn=True,
+        adam_reset_every=500,
+        adam_eps=1e-10,
+        alpha_warmup=0.2,
+        encoder_bn_train=True,
+        drop_last=True,
+        eval_every=500,
     )

@@ -7,8 +7,8 @@ import pytest
 import torch
 from scipy.ndimage import gaussian_filter
 
-from rclib.anomaly_map import anomaly_map, gaussian_smooth, gaussian_smooth_torch, image_score
-from rclib.losses import regional_cosine_distance
+from rclib.method.losses import regional_cosine_distance
+from rclib.scoring.anomaly_map import anomaly_map, gaussian_smooth, gaussian_smooth_torch, image_score
 
 
 @pytest.mark.parametrize("size", [64, 40])
@@ -33,7 +33,9 @@ def test_anomaly_map_sums_upsampled_pairs_and_selects_pairs():
     second = anomaly_map(enc, dec, 16, pairs=[1])
     assert full.shape == (2, 16, 16)
     assert torch.allclose(full, first + second)
-    up = torch.nn.functional.interpolate(regional_cosine_distance(enc[0], dec[0])[:, None], size=16, mode="bilinear", align_corners=True)[:, 0]
+    up = torch.nn.functional.interpolate(
+        regional_cosine_distance(enc[0], dec[0])[:, None], size=16, mode="bilinear", align_corners=True
+    )[:, 0]
     assert torch.allclose(first, up)
     with pytest.raises(ValueError, match="out of range"):
         anomaly_map(enc, dec, 16, pairs=[2])

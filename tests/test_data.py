@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
-from rclib.data import DemoSpec, DataError, MedicalFolder, MVTecLayout, open_dataset, write_demo_data
+from rclib.data import DataError, DemoSpec, MedicalFolder, MVTecLayout, open_dataset, write_demo_data
 from rclib.data.demo import DEFECTS, SOURCES, make_defect
 
 
@@ -118,7 +118,9 @@ def test_demo_data_is_deterministic(tmp_path):
     assert len(files) == 3 + 2 + 2 * len(DEFECTS) + 1
     for f in files:
         assert filecmp.cmp(a / f, b / f, shallow=False), f
-    c = write_demo_data(tmp_path / "c", DemoSpec(size=48, n_train=3, n_test_good=2, n_per_defect=1, seed=1), categories=("brick",))
+    c = write_demo_data(
+        tmp_path / "c", DemoSpec(size=48, n_train=3, n_test_good=2, n_per_defect=1, seed=1), categories=("brick",)
+    )
     assert not filecmp.cmp(a / "brick/train/good/000.png", c / "brick/train/good/000.png", shallow=False)
 
 

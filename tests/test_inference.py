@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from rclib import build_model, get_preset
-from rclib.encoders import SPECS, build_encoder
-from rclib.evaluate import compute_metrics, predict
-from rclib.inference import fold_batchnorm, inference_model
+from rclib.method.encoders import SPECS, build_encoder
+from rclib.scoring.evaluate import compute_metrics, predict
+from rclib.scoring.inference import fold_batchnorm, inference_model
 
 
 def _trained_statistics(model: torch.nn.Module, size: int) -> None:

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from rclib.losses import (
+from rclib.method.losses import (
     global_cosine_distance,
     global_loss,
     global_loss_hm,
@@ -44,7 +44,9 @@ def test_global_distance_is_per_sample_and_batch_mean():
     b = torch.randn(3, 4, 5, 5)
     per_sample = global_cosine_distance(a, b)
     assert per_sample.shape == (3,)
-    manual = torch.stack([1 - torch.nn.functional.cosine_similarity(a[i].flatten(), b[i].flatten(), dim=0) for i in range(3)])
+    manual = torch.stack(
+        [1 - torch.nn.functional.cosine_similarity(a[i].flatten(), b[i].flatten(), dim=0) for i in range(3)]
+    )
     assert torch.allclose(per_sample, manual, atol=1e-6)
     assert global_loss([a], [b]).item() == pytest.approx(manual.mean().item(), rel=1e-6)
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from rclib.metrics import aupro, f1_acc, feature_diversity, image_auroc, pixel_auroc, rank_auroc
+from rclib.scoring.metrics import aupro, f1_acc, feature_diversity, image_auroc, pixel_auroc, rank_auroc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from reference_eval import reference_per_image_aupro  # noqa: E402  (benchmarks/ holds the reference port)
@@ -20,7 +20,9 @@ def test_auroc_matches_sklearn_and_accepts_tensors():
     rng = np.random.default_rng(0)
     scores, labels = rng.random(50), rng.integers(0, 2, 50)
     assert image_auroc(scores, labels) == pytest.approx(100 * roc_auc_score(labels, scores))
-    assert image_auroc(torch.from_numpy(scores), torch.from_numpy(labels)) == pytest.approx(100 * roc_auc_score(labels, scores))
+    assert image_auroc(torch.from_numpy(scores), torch.from_numpy(labels)) == pytest.approx(
+        100 * roc_auc_score(labels, scores)
+    )
     maps, masks = rng.random((3, 8, 8)), rng.random((3, 8, 8)) > 0.7
     assert pixel_auroc(maps, masks) == pytest.approx(100 * roc_auc_score(masks.ravel(), maps.ravel()))
 
@@ -156,4 +158,6 @@ def test_pooled_aupro_equals_threshold_by_threshold_curve(fpr_limit):
     masks[1, 1:3, 15:19] = True
     masks[3, 5:15, 5:15] = True
     maps = np.round(rng.random(masks.shape) + 0.4 * masks, 2)  # coarse values: many ties
-    assert aupro(maps, masks, "pooled", fpr_limit) == pytest.approx(_pooled_aupro_by_thresholds(maps, masks, fpr_limit), abs=1e-9)
+    assert aupro(maps, masks, "pooled", fpr_limit) == pytest.approx(
+        _pooled_aupro_by_thresholds(maps, masks, fpr_limit), abs=1e-9
+    )

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rclib import PRESETS, build_model, get_preset
-from rclib.encoders import SPECS, WeightsUnavailableError, build_encoder
-from rclib.model import describe
+from rclib.method.encoders import SPECS, WeightsUnavailableError, build_encoder
+from rclib.paper.describe import describe
 
 SMALL = ("resnet18", "efficientnet_lite0")
 
@@ -25,7 +25,7 @@ def test_every_preset_builds_for_every_backbone(preset, backbone):
             enc, dec = model(torch.randn(2, 3, 64, 64))
         channels = SPECS[backbone].channels
         assert len(enc) == len(dec) == model.num_pairs
-        for i, (e, d) in enumerate(zip(enc, dec)):
+        for i, (e, d) in enumerate(zip(enc, dec, strict=True)):
             c = channels[i % 3]
             side = 64 // (4, 8, 16)[i % 3]
             assert e.shape == d.shape == (2, c, side, side)
@@ -33,8 +33,14 @@ def test_every_preset_builds_for_every_backbone(preset, backbone):
 
 @pytest.mark.parametrize(
     "backbone,preset,paper",
-    [("resnet18", "B", 18.7), ("resnet18", "ReContrast", 21.7), ("resnet50", "B", 63.6),
-     ("resnet50", "ReContrast", 74.9), ("wide_resnet50_2", "B", 117), ("wide_resnet50_2", "ReContrast", 145)],
+    [
+        ("resnet18", "B", 18.7),
+        ("resnet18", "ReContrast", 21.7),
+        ("resnet50", "B", 63.6),
+        ("resnet50", "ReContrast", 74.9),
+        ("wide_resnet50_2", "B", 117),
+        ("wide_resnet50_2", "ReContrast", 145),
+    ],
 )
 def test_parameter_counts_match_table_a5(backbone, preset, paper):
     d = describe(get_preset(preset, backbone=backbone, image_size=64))
@@ -126,7 +132,9 @@ def test_recontrast_pairs_are_cross_reconstructions():
 
 def test_encoder_bn_mode_follows_config():
     on = build_model(get_preset("ReContrast", backbone="resnet18", image_size=64), pretrained=False)
-    off = build_model(get_preset("ReContrast", backbone="resnet18", image_size=64, encoder_bn_train=False), pretrained=False)
+    off = build_model(
+        get_preset("ReContrast", backbone="resnet18", image_size=64, encoder_bn_train=False), pretrained=False
+    )
     assert on.train().encoder.training and not off.train().encoder.training
     b = build_model(get_preset("B", backbone="resnet18", image_size=64), pretrained=False)
     assert not b.train().encoder.training  # Config A/B: eval-mode BN (footnote 2)
@@ -151,7 +159,7 @@ def test_efficientnet_lite0_weights_are_real_imagenet():
     from skimage import data
 
     from rclib.data.folders import ImageTransform
-    from rclib.encoders import efficientnet_lite0_weights_path
+    from rclib.method.encoders import efficientnet_lite0_weights_path
 
     net = EfficientNet.from_name("efficientnet-lite0", image_size=224)
     state = torch.load(efficientnet_lite0_weights_path(), weights_only=True)
@@ -175,7 +183,7 @@ def test_missing_torchvision_weights_fail_clearly(tmp_path, monkeypatch):
 
 def test_appendix_e_partial_batchnorm_floors_dead_channels():
     from rclib.config import stable_settings
-    from rclib.encoders import PartialBatchNorm2d
+    from rclib.method.encoders import PartialBatchNorm2d
 
     config = stable_settings(get_preset("ReContrast", backbone="resnet18", image_size=64))
     assert config.partial_bn and config.adam_reset_every == 500 and config.alpha_warmup == 0.2
@@ -199,7 +207,13 @@ def test_unified_settings_switch_the_multiclass_recipe():
     from rclib.config import unified_settings
 
     c = unified_settings(get_preset("ReContrast", backbone="resnet18", image_size=64))
-    assert (c.iterations, c.decoder_activation, c.encoder_bn_train, c.image_score, c.amsgrad) == (5000, "gelu", False, "top1", True)
+    assert (c.iterations, c.decoder_activation, c.encoder_bn_train, c.image_score, c.amsgrad) == (
+        5000,
+        "gelu",
+        False,
+        "top1",
+        True,
+    )
     model = build_model(c, pretrained=False)
     assert any(isinstance(m, torch.nn.GELU) for m in model.decoder.modules())
     assert not any(isinstance(m, torch.nn.GELU) for m in model.encoder.modules())

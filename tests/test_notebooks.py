@@ -23,6 +23,7 @@ EXPECTED = {
     "10_backbones_and_maps": ["results/tables/tableA5_backbones.csv", "results/tables/tableA6_map_pairs.csv"],
     "11_smap_landscape": ["figures/fig4_smap_landscape.png"],
     "12_limitations": ["figures/appE_bn_modes.png", "results/tables/tableA7_loco.csv"],
+    "13_your_own_data": ["figures/your_own_data_predictions.png"],
 }
 
 
@@ -39,10 +40,21 @@ def test_every_notebook_is_listed():
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_with_smoke_profile(path: Path, workdir: Path):
-    params = {"profile": "smoke", "progress": False, "results_root": str(workdir / "results"),
-              "figures_root": str(workdir / "figures"), "data_dir": str(workdir / "data")}
-    pm.execute_notebook(str(path), str(workdir / path.name), parameters=params, kernel_name="python3",
-                        cwd=str(path.parent), progress_bar=False)
+    params = {
+        "profile": "smoke",
+        "progress": False,
+        "results_root": str(workdir / "results"),
+        "figures_root": str(workdir / "figures"),
+        "data_dir": str(workdir / "data"),
+    }
+    pm.execute_notebook(
+        str(path),
+        str(workdir / path.name),
+        parameters=params,
+        kernel_name="python3",
+        cwd=str(path.parent),
+        progress_bar=False,
+    )
     for rel in EXPECTED[path.stem]:
         top, name = rel.split("/", 1)
         target = workdir / top / "smoke" / name
@@ -52,10 +64,73 @@ def test_notebook_runs_with_smoke_profile(path: Path, workdir: Path):
 def test_wrong_parameter_type_fails_clearly(tmp_path: Path):
     nb = NOTEBOOKS[1]
     with pytest.raises(pm.PapermillExecutionError) as err:
-        pm.execute_notebook(str(nb), str(tmp_path / nb.name), parameters={"profile": "smoke", "seed": "one"},
-                            kernel_name="python3", cwd=str(nb.parent), progress_bar=False)
+        pm.execute_notebook(
+            str(nb),
+            str(tmp_path / nb.name),
+            parameters={"profile": "smoke", "seed": "one"},
+            kernel_name="python3",
+            cwd=str(nb.parent),
+            progress_bar=False,
+        )
     assert err.value.ename == "NotebookParameterError"
     assert "notebook parameter 'seed' must be int, got str 'one'" in err.value.evalue
+
+
+# every parameter a notebook accepted before the parameters cell was reduced to `profile`, with a value to pass
+PARAMETERS = {
+    "profile": "smoke",
+    "dataset": "demo",
+    "categories": ["gravel", "brick"],
+    "backbone": "resnet18",
+    "seed": 7,
+    "seeds": [1, 2],
+    "device": "cpu",
+    "progress": False,
+    "recompute": True,
+    "results_root": "R",
+    "figures_root": "F",
+    "data_dir": "D",
+}
+
+
+@pytest.mark.parametrize("name", [*PARAMETERS, "data_root"])
+def test_every_parameter_reaches_the_context(name, demo_root, tmp_path):
+    """papermill injects the parameter after the parameters cell; ``setup(globals())`` must pick it up."""
+    value = str(demo_root) if name == "data_root" else PARAMETERS[name]
+    base = {"profile": "smoke", "data_root": str(demo_root)}
+    out = tmp_path / "prepared.ipynb"
+    pm.execute_notebook(
+        str(NOTEBOOKS[1]),
+        str(out),
+        parameters={**base, name: value},
+        prepare_only=True,
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    cells = json.loads(out.read_text())["cells"]
+    namespace: dict = {}
+    for cell in cells:  # up to and including the set-up cell, in-process
+        if cell["cell_type"] == "code":
+            exec("".join(cell["source"]), namespace)
+            if "setup(globals())" in "".join(cell["source"]):
+                break
+    ctx = namespace["ctx"]
+    seen = {
+        "profile": ctx.profile.name,
+        "dataset": ctx.dataset,
+        "categories": list(ctx.categories),
+        "backbone": ctx.backbone,
+        "seed": ctx.seed,
+        "seeds": list(ctx.seeds),
+        "device": ctx.device,
+        "progress": ctx.progress,
+        "recompute": ctx.recompute,
+        "results_root": ctx.results.parent.name,
+        "figures_root": ctx.figures.parent.name,
+        "data_dir": ctx.data_dir.name,
+        "data_root": str(ctx.data_root),
+    }
+    assert seen[name] == value
 
 
 def test_committed_notebooks_are_clean():
@@ -63,7 +138,9 @@ def test_committed_notebooks_are_clean():
         nb = json.loads(path.read_text())
         assert nb["metadata"]["kernelspec"]["name"] == "python3", path
         cells = nb["cells"]
-        assert not any(c.get("outputs") or c.get("execution_count") for c in cells if c["cell_type"] == "code"), f"{path} has outputs"
+        assert not any(c.get("outputs") or c.get("execution_count") for c in cells if c["cell_type"] == "code"), (
+            f"{path} has outputs"
+        )
         tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1, f"{path} needs exactly one cell tagged 'parameters'"
         assert 'profile: str = os.environ.get("RCLIB_PROFILE", "demo")' in "".join(tagged[0]["source"])

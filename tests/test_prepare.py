@@ -5,15 +5,17 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from rclib.data import MVTecLayout, MedicalFolder
-from rclib.prepare import fundus_crop, prepare_aptos, prepare_visa
+from rclib.data import MedicalFolder, MVTecLayout
+from rclib.data.prepare import fundus_crop, prepare_aptos, prepare_visa
 
 
 def test_prepare_visa_into_mvtec_layout(tmp_path):
     raw = tmp_path / "raw"
     (raw / "split_csv").mkdir(parents=True)
     rows = ["object,split,label,image,mask"]
-    for i, (split, label) in enumerate([("train", "normal"), ("train", "normal"), ("test", "normal"), ("test", "anomaly")]):
+    for i, (split, label) in enumerate(
+        [("train", "normal"), ("train", "normal"), ("test", "normal"), ("test", "anomaly")]
+    ):
         img = raw / "candle" / "Data" / "Images" / f"{i:03d}.JPG"
         img.parent.mkdir(parents=True, exist_ok=True)
         Image.new("RGB", (40, 30), (i * 40, 0, 0)).save(img, format="JPEG")

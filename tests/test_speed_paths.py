@@ -9,12 +9,21 @@ import matplotlib.pyplot as plt
 import pytest
 
 from rclib import fit, get_preset
-from rclib.plots import apply_style, savefig
-from rclib.runtime import _glibc
+from rclib.paper.plots import apply_style, savefig
+from rclib.runs.runtime import _glibc
 
 
 def _cfg(**kw):
-    return get_preset("ReContrast", backbone="efficientnet_lite0", image_size=64, iterations=4, batch_size=4, eval_every=4, encoder_lr=1e-3, **kw)
+    return get_preset(
+        "ReContrast",
+        backbone="efficientnet_lite0",
+        image_size=64,
+        iterations=4,
+        batch_size=4,
+        eval_every=4,
+        encoder_lr=1e-3,
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +52,7 @@ def test_switch_stays_close_to_fp32(switch, demo_root, reference):
 FAULTS_SCRIPT = """
 import resource
 import numpy as np
-from rclib.runtime import reuse_freed_memory
+from rclib.runs.runtime import reuse_freed_memory
 
 def faults(repeats=8):  # minor page faults of allocating, filling and freeing 64 MiB (plain malloc), after one round
     np.ones(16 * 2**20, dtype=np.float32)

@@ -7,16 +7,17 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 
 from rclib import fit, get_preset
-from rclib.model import ReContrast
-from rclib.runtime import SaveError
-from rclib.train import BatchSchedule, CheckpointMismatch, TrainingDiverged, load_checkpoint, load_run
+from rclib.method.model import ReContrast
+from rclib.runs.checkpoint import CheckpointMismatch, read_checkpoint
+from rclib.runs.run import load_run
+from rclib.runs.runtime import SaveError
+from rclib.runs.training import BatchSchedule, TrainingDiverged
 
 
 def small(preset: str = "ReContrast", **kw):
@@ -39,10 +40,13 @@ def test_30_iteration_recontrast_run_writes_valid_artefacts(demo_root, tmp_path)
     assert len(steps) == 30 and {"loss", "alpha", "std_stage1", "std_stage2", "std_stage3"} <= set(steps.columns)
     assert steps.alpha.iloc[0] == pytest.approx(-3.0) and steps.alpha.iloc[-1] == pytest.approx(1.0)
     assert steps.loss.iloc[-5:].mean() < steps.loss.iloc[:5].mean()  # it learns
-    assert load_checkpoint(out / "checkpoint.pt")["iteration"] == 30
+    assert (out / "model.pt").exists() and not (out / "checkpoint.pt").exists()  # a finished run keeps its weights
     assert run.metrics["last"]["I-AUROC"] == doc["last"]["I-AUROC"]
     reloaded = load_run(out)
-    assert all(torch.equal(a, b) for a, b in zip(reloaded.model.state_dict().values(), run.model.state_dict().values()))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(reloaded.model.state_dict().values(), run.model.state_dict().values(), strict=True)
+    )
 
 
 def test_same_seed_same_metrics(demo_root, tmp_path):
@@ -58,10 +62,11 @@ import os, signal, sys
 os.environ["RCLIB_OFFLINE"] = "1"
 import torch
 torch.set_num_threads(2)
-from rclib import get_preset
-from rclib.cache import fit_on_disk
-config = get_preset("ReContrast", backbone="efficientnet_lite0", image_size=64, iterations=8, batch_size=4, eval_every=4, encoder_lr=1e-3)
-fit_on_disk(config, "demo", sys.argv[1], "brick", out=sys.argv[2], progress=False, stop_after=6)  # checkpoint at 6 of 8
+from rclib import fit, get_preset
+base = dict(backbone="efficientnet_lite0", image_size=64, iterations=8, batch_size=4, eval_every=4, encoder_lr=1e-3)
+config = get_preset("ReContrast", **base)
+# checkpoint at 6 of 8
+fit(config, sys.argv[1], "brick", out=sys.argv[2], progress=False, dataset="demo", stop_after=6)
 os.kill(os.getpid(), signal.SIGKILL)  # ... then die without any clean-up
 """
 
@@ -71,26 +76,44 @@ def test_killed_run_resumes_to_identical_result(demo_root, tmp_path):
     out = tmp_path / "killed"
     proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(demo_root), str(out)], capture_output=True, text=True)
     assert proc.returncode == -9, proc.stderr[-2000:]
-    assert load_checkpoint(out / "checkpoint.pt")["iteration"] == 6 and not (out / "metrics.json").exists()
+    assert read_checkpoint(out / "checkpoint.pt")["iteration"] == 6 and not (out / "metrics.json").exists()
     resumed = fit(small(), demo_root, "brick", out=out, progress=False, dataset="demo", resume=True)
     assert resumed.metrics == full.metrics
     assert resumed.steps.loss.tolist() == full.steps.loss.tolist()
-    for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
+    for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values(), strict=True):
         assert torch.equal(a, b), k  # bit-identical on CPU
 
 
 def test_resume_of_finished_run_only_loads(demo_root, tmp_path):
     first = fit(small(iterations=4), demo_root, "brick", out=tmp_path / "r", progress=False, dataset="demo")
-    again = fit(small(iterations=4), demo_root, "brick", out=tmp_path / "r", progress=False, dataset="demo", resume=True)
+    again = fit(
+        small(iterations=4), demo_root, "brick", out=tmp_path / "r", progress=False, dataset="demo", resume=True
+    )
     assert again.metrics == first.metrics
 
 
 def test_checkpoint_of_another_preset_is_refused(demo_root, tmp_path):
     fit(small("B", iterations=4), demo_root, "brick", out=tmp_path / "r", progress=False, dataset="demo")
-    with pytest.raises(CheckpointMismatch, match=r"another configuration \(.*name: checkpoint 'B' vs requested 'C'"):
-        fit(small("C", iterations=4), demo_root, "brick", out=tmp_path / "r", progress=False, dataset="demo", resume=True)
-    with pytest.raises(CheckpointMismatch, match="backbone: checkpoint 'efficientnet_lite0' vs requested 'resnet18'"):
-        fit(small("B", iterations=4, backbone="resnet18"), demo_root, "brick", out=tmp_path / "r", progress=False, dataset="demo", resume=True)
+    with pytest.raises(CheckpointMismatch, match=r"another configuration \(.*name: saved 'B' vs requested 'C'"):
+        fit(
+            small("C", iterations=4),
+            demo_root,
+            "brick",
+            out=tmp_path / "r",
+            progress=False,
+            dataset="demo",
+            resume=True,
+        )
+    with pytest.raises(CheckpointMismatch, match="backbone: saved 'efficientnet_lite0' vs requested 'resnet18'"):
+        fit(
+            small("B", iterations=4, backbone="resnet18"),
+            demo_root,
+            "brick",
+            out=tmp_path / "r",
+            progress=False,
+            dataset="demo",
+            resume=True,
+        )
 
 
 def test_non_finite_loss_stops_with_advice(demo_root, tmp_path, monkeypatch):
@@ -103,7 +126,9 @@ def test_non_finite_loss_stops_with_advice(demo_root, tmp_path, monkeypatch):
 
 
 def test_batch_larger_than_training_set_with_drop_last():
-    with pytest.raises(ValueError, match=r"batch_size=32 is larger than the training set \(12 images\) with drop_last=True"):
+    with pytest.raises(
+        ValueError, match=r"batch_size=32 is larger than the training set \(12 images\) with drop_last=True"
+    ):
         BatchSchedule(12, 32, drop_last=True, seed=0)
     assert len(BatchSchedule(12, 32, drop_last=False, seed=0).batch(0)) == 12
 
@@ -117,7 +142,7 @@ def test_batch_schedule_covers_each_epoch_once():
 
 def test_full_disk_keeps_previous_checkpoint(demo_root, tmp_path, monkeypatch):
     out = tmp_path / "r"
-    fit(small(), demo_root, "brick", out=out, progress=False, dataset="demo", stop_after=4)
+    fit(small(iterations=12), demo_root, "brick", out=out, progress=False, dataset="demo", stop_after=4)
     before = (out / "checkpoint.pt").read_bytes()
 
     def no_space(fd):
@@ -125,7 +150,7 @@ def test_full_disk_keeps_previous_checkpoint(demo_root, tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", no_space)
     with pytest.raises(SaveError, match=r"checkpoint.pt' \(No space left on device\); the previous file is unchanged"):
-        fit(small(), demo_root, "brick", out=out, progress=False, dataset="demo", resume=True)
+        fit(small(iterations=12), demo_root, "brick", out=out, progress=False, dataset="demo", resume=True)
     assert (out / "checkpoint.pt").read_bytes() == before
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
 
@@ -138,9 +163,17 @@ def test_read_only_output_folder(demo_root, tmp_path, monkeypatch):
 
     monkeypatch.setattr(tempfile, "mkstemp", denied)
     with pytest.raises(SaveError, match=r"cannot write '.*checkpoint.pt': Permission denied"):
-        fit(small(iterations=4), demo_root, "brick", out=tmp_path / "r", progress=False, dataset="demo")
+        fit(small(), demo_root, "brick", out=tmp_path / "r", progress=False, dataset="demo")
 
 
 def test_random_weights_are_recorded(demo_root, tmp_path):
-    fit(small("B", iterations=2, eval_every=2), demo_root, "brick", out=tmp_path / "r", progress=False, dataset="demo", pretrained=False)
+    fit(
+        small("B", iterations=2, eval_every=2),
+        demo_root,
+        "brick",
+        out=tmp_path / "r",
+        progress=False,
+        dataset="demo",
+        pretrained=False,
+    )
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["pretrained"] is False

@@ -1,4 +1,5 @@
-"""Data sets of the paper and the embedded demo data, behind one interface (:class:`Sample` items)."""
+"""Data sets of the paper, the embedded demo data and the preparation of official downloads, behind one
+interface: every item is a :class:`Sample`."""
 
 from __future__ import annotations
 
@@ -6,22 +7,47 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from .demo import DemoSpec, ensure_demo_data, fingerprint, write_demo_data
-from .folders import DataError, MedicalFolder, MVTecLayout, Sample, load_rgb
+from .demo import DemoSpec, ensure_demo_data, write_demo_data, write_demo_folder
+from .fingerprint import data_fingerprint
+from .folders import DataError, ImageFolders, MedicalFolder, MVTecLayout, Sample, load_rgb
 
 MVTEC_CATEGORIES = (
-    "carpet", "grid", "leather", "tile", "wood", "bottle", "cable", "capsule", "hazelnut",
-    "metal_nut", "pill", "screw", "toothbrush", "transistor", "zipper",
+    "carpet",
+    "grid",
+    "leather",
+    "tile",
+    "wood",
+    "bottle",
+    "cable",
+    "capsule",
+    "hazelnut",
+    "metal_nut",
+    "pill",
+    "screw",
+    "toothbrush",
+    "transistor",
+    "zipper",
 )
 MVTEC_TEXTURES = MVTEC_CATEGORIES[:5]
 VISA_CATEGORIES = (
-    "candle", "capsules", "cashew", "chewinggum", "fryum", "macaroni1", "macaroni2",
-    "pcb1", "pcb2", "pcb3", "pcb4", "pipe_fryum",
+    "candle",
+    "capsules",
+    "cashew",
+    "chewinggum",
+    "fryum",
+    "macaroni1",
+    "macaroni2",
+    "pcb1",
+    "pcb2",
+    "pcb3",
+    "pcb4",
+    "pipe_fryum",
 )
 LOCO_CATEGORIES = ("breakfast_box", "juice_bottle", "pushpins", "screw_bag", "splicing_connectors")
 DEMO_CATEGORIES = ("brick", "grass", "gravel")
 
-# data set name -> (folder kind, categories); medical sets have a single pseudo-category named after them
+# data set name -> (folder kind, categories); medical sets have a single pseudo-category named after them, and
+# "folder" (your own images, :class:`ImageFolders`) is the category folder itself
 DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mvtec_ad": ("mvtec", MVTEC_CATEGORIES),
     "visa": ("mvtec", VISA_CATEGORIES),
@@ -30,6 +56,7 @@ DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "aptos": ("medical", ("aptos",)),
     "oct2017": ("medical", ("oct2017",)),
     "isic2018": ("medical", ("isic2018",)),
+    "folder": ("folder", ()),
 }
 
 
@@ -37,6 +64,12 @@ def dataset_kind(name: str) -> str:
     if name not in DATASETS:
         raise DataError(f"unknown dataset {name!r}; valid datasets: {', '.join(DATASETS)}")
     return DATASETS[name][0]
+
+
+def category_folder(name: str, root: str | Path, category: str) -> Path:
+    """The folder that holds ``category`` of data set ``name`` under ``root`` (medical sets and your own
+    folder: ``root`` itself)."""
+    return Path(root) / category if dataset_kind(name) == "mvtec" else Path(root)
 
 
 def open_dataset(
@@ -53,15 +86,36 @@ def open_dataset(
     """The ``split`` of ``category`` in data set ``name`` stored under ``root``.
 
     MVTec-layout sets (``mvtec_ad``, ``visa``, ``mvtec_loco``, ``demo``) read ``root/<category>``; medical
-    sets (``aptos``, ``oct2017``, ``isic2018``) read ``root`` itself (``train/NORMAL``, ``test/<class>``).
+    sets (``aptos``, ``oct2017``, ``isic2018``) read ``root`` itself (``train/NORMAL``, ``test/<class>``), and
+    ``folder`` reads your own images in ``root`` (:class:`ImageFolders`; ``category`` is ignored).
     """
-    if dataset_kind(name) == "medical":
+    kind = dataset_kind(name)
+    if kind == "medical":
         return MedicalFolder(root, split, image_size, crop_size, cache=cache)
+    if kind == "folder":
+        return ImageFolders(root, split, image_size, crop_size, mask_threshold, cache)
     return MVTecLayout(root, category, split, image_size, crop_size, mask_threshold, defect_types, cache)
 
 
 __all__ = [
-    "DATASETS", "DEMO_CATEGORIES", "DataError", "DemoSpec", "LOCO_CATEGORIES", "MVTEC_CATEGORIES",
-    "MVTEC_TEXTURES", "MVTecLayout", "MedicalFolder", "Sample", "VISA_CATEGORIES", "dataset_kind",
-    "ensure_demo_data", "fingerprint", "load_rgb", "open_dataset", "write_demo_data",
+    "DATASETS",
+    "DEMO_CATEGORIES",
+    "DataError",
+    "DemoSpec",
+    "LOCO_CATEGORIES",
+    "MVTEC_CATEGORIES",
+    "MVTEC_TEXTURES",
+    "ImageFolders",
+    "MVTecLayout",
+    "MedicalFolder",
+    "Sample",
+    "VISA_CATEGORIES",
+    "category_folder",
+    "data_fingerprint",
+    "dataset_kind",
+    "ensure_demo_data",
+    "load_rgb",
+    "open_dataset",
+    "write_demo_data",
+    "write_demo_folder",
 ]

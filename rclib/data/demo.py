@@ -13,7 +13,6 @@ not score near 100 I-AUROC.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -23,6 +22,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 from skimage import data as skdata
+
+from .fingerprint import data_fingerprint
 
 SOURCES: dict[str, Callable[[], np.ndarray]] = {"brick": skdata.brick, "grass": skdata.grass, "gravel": skdata.gravel}
 DEFECTS = ("scratch", "crack", "stain", "hole", "foreign")
@@ -47,7 +48,10 @@ class DemoSpec:
         if not 0.2 <= self.train_rows <= 0.8:
             raise ValueError(f"demo train_rows={self.train_rows}: expected 0.2..0.8 of the photo's height")
         if not 32 <= self.size <= min(strip, int(PHOTO_SIZE * self.train_rows)):
-            raise ValueError(f"demo size={self.size}: expected 32..{min(strip, int(PHOTO_SIZE * self.train_rows))} px (the test strip of the 512 px photos is {strip} px high)")
+            raise ValueError(
+                f"demo size={self.size}: expected 32..{min(strip, int(PHOTO_SIZE * self.train_rows))} px "
+                f"(the test strip of the 512 px photos is {strip} px high)"
+            )
         for name in ("n_train", "n_test_good", "n_per_defect"):
             if getattr(self, name) < 1:
                 raise ValueError(f"demo {name}={getattr(self, name)}: expected a positive integer")
@@ -77,7 +81,7 @@ def _curve(rng: np.random.Generator, size: int, jagged: bool) -> list[tuple[floa
     ys = cy + t * length * np.sin(angle) + (4 * t**2 - 1) * bend * np.cos(angle)
     if jagged:
         xs, ys = xs + rng.normal(0, 1.2, t.size), ys + rng.normal(0, 1.2, t.size)
-    return list(zip(xs, ys))
+    return list(zip(xs, ys, strict=True))
 
 
 def _ellipse_mask(rng: np.random.Generator, size: int, r_range: tuple[float, float], soft: float) -> np.ndarray:
@@ -93,7 +97,9 @@ def _ellipse_mask(rng: np.random.Generator, size: int, r_range: tuple[float, flo
     return np.clip((1 - r) * np.sqrt(rx * ry) / soft + 0.5, 0, 1)
 
 
-def make_defect(img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.ndarray, contrast: float) -> tuple[np.ndarray, np.ndarray]:
+def make_defect(
+    img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.ndarray, contrast: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Apply one defect to a greyscale crop in [0, 1]; returns ``(defective image, coverage alpha)``."""
     size = img.shape[0]
     if kind == "scratch":
@@ -130,7 +136,7 @@ def _save(path: Path, grey: np.ndarray) -> None:
 def write_demo_data(out: str | Path, spec: DemoSpec = DemoSpec(), categories: tuple[str, ...] = tuple(SOURCES)) -> Path:
     """Write the demo data set under ``out`` (MVTec layout) and return ``out``. Deterministic in ``spec``.
 
-    A ``demo_spec.json`` beside the categories records the spec and a fingerprint of every file.
+    A ``demo_spec.json`` beside the categories records the spec and each category's fingerprint.
     """
     out = Path(out)
     unknown = set(categories) - set(SOURCES)
@@ -156,19 +162,10 @@ def write_demo_data(out: str | Path, spec: DemoSpec = DemoSpec(), categories: tu
                 defective, alpha = make_defect(img, kind, rng, donor, spec.contrast)
                 _save(base / "test" / kind / f"{i:03d}.png", defective)
                 _save(base / "ground_truth" / kind / f"{i:03d}_mask.png", (alpha >= 0.5).astype(np.float64))
-    (out / "demo_spec.json").write_text(json.dumps({"spec": asdict(spec), "categories": list(categories), "fingerprint": fingerprint(out)}, indent=1) + "\n")
+    fingerprints = {c: data_fingerprint(out / c) for c in categories}
+    record = {"spec": asdict(spec), "categories": list(categories), "fingerprints": fingerprints}
+    (out / "demo_spec.json").write_text(json.dumps(record, indent=1) + "\n")
     return out
-
-
-def fingerprint(root: str | Path) -> str:
-    """SHA-256 over the relative paths and bytes of every image under ``root`` (a data-set identity)."""
-    root = Path(root)
-    h = hashlib.sha256()
-    for p in sorted(root.rglob("*")):
-        if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"):
-            h.update(str(p.relative_to(root)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def ensure_demo_data(out: str | Path, spec: DemoSpec = DemoSpec()) -> Path:
@@ -186,3 +183,25 @@ def ensure_demo_data(out: str | Path, spec: DemoSpec = DemoSpec()) -> Path:
             shutil.rmtree(out / category, ignore_errors=True)
     return write_demo_data(out, spec)
 
+
+def write_demo_folder(out: str | Path, demo_root: str | Path, category: str = "brick", new_per_kind: int = 1) -> Path:
+    """Lay out one demo category as *your own images* would come (:class:`rclib.data.ImageFolders`): normal
+    images in ``train/``, ``test/good`` and ``test/<defect>``, **no masks**, and ``new/``: the last
+    ``new_per_kind`` test images of every kind (that has more), kept out of ``test/`` to play the images a
+    trained run has never seen. Rewritten from ``demo_root/<category>`` every time; returns ``out``."""
+    source, out = Path(demo_root) / category, Path(out)
+    if not (source / "train" / "good").is_dir():
+        raise ValueError(f"'{source}' is not a demo category (expected '{source}/train/good')")
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(source / "train" / "good", out / "train")
+    (out / "new").mkdir(parents=True)
+    for kind in sorted(p for p in (source / "test").iterdir() if p.is_dir()):
+        images = sorted(kind.glob("*.png"))
+        cut = len(images) - min(new_per_kind, len(images) - 1)  # test/ keeps at least one image of each kind
+        keep, new = images[:cut], images[cut:]
+        (out / "test" / kind.name).mkdir(parents=True)
+        for p in keep:
+            shutil.copy(p, out / "test" / kind.name / p.name)
+        for p in new:
+            shutil.copy(p, out / "new" / f"{kind.name}_{p.name}")
+    return out

@@ -5,6 +5,8 @@
   MVTec LOCO (a folder of masks per image) and the embedded demo data.
 * :class:`MedicalFolder` -- ``train/NORMAL`` and ``test/<class>`` (``NORMAL`` = 0, any other folder = 1):
   APTOS, OCT2017 and ISIC2018 after preparation; image labels only.
+* :class:`ImageFolders` -- your own images: normal training images, optionally a test folder of normal and
+  anomalous images, masks optional (matched by file stem, as anomalib's ``Folder`` does).
 
 Transforms follow the official code: ``Resize((S, S))`` (PIL bilinear) -> tensor -> centre crop ->
 ImageNet normalisation; masks are resized the same way and binarised *after* resizing.
@@ -19,12 +21,12 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
-from torchvision.transforms import functional as TF
 from torchvision.transforms import InterpolationMode
+from torchvision.transforms import functional as TF
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 class DataError(ValueError):
@@ -53,6 +55,13 @@ def load_rgb(path: Path) -> Image.Image:
         raise DataError(f"cannot read image file '{path}': {err}") from None
 
 
+def denormalize(image: torch.Tensor) -> np.ndarray:
+    """An ImageNet-normalised ``3 x H x W`` tensor back to an ``H x W x 3`` array in [0, 1]."""
+    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    return (image.cpu() * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
+
+
 def _list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
@@ -78,6 +87,7 @@ class ImageTransform:
 
 class _FolderDataset(Dataset):
     has_masks = True
+    min_side = 0  # images whose shorter side is smaller than this are refused (0: any size)
 
     def __init__(self, items: list[tuple[Path, int, list[Path]]], transform: ImageTransform, cache: bool):
         self.items, self.transform, self.cache = items, transform, cache
@@ -95,6 +105,11 @@ class _FolderDataset(Dataset):
             return self._cache[index]
         path, label, mask_paths = self.items[index]
         img = load_rgb(path)
+        if min(img.size) < self.min_side:
+            raise DataError(
+                f"image '{path}' is {img.size[0]}x{img.size[1]}, smaller than the model's input "
+                f"{self.min_side}x{self.min_side}: use larger images or a smaller image_size"
+            )
         image = self.transform.image(img)
         if mask_paths:
             mask = None
@@ -114,11 +129,17 @@ def _load_mask(path: Path, image_size: tuple[int, int]) -> Image.Image:
     try:
         with Image.open(path) as m:
             m.load()
-            mask = m.convert("L") if not m.mode.startswith("I") else Image.fromarray((np.asarray(m) > 0).astype(np.uint8) * 255)
+            mask = (
+                m.convert("L")
+                if not m.mode.startswith("I")
+                else Image.fromarray((np.asarray(m) > 0).astype(np.uint8) * 255)
+            )
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
         raise DataError(f"cannot read mask file '{path}': {err}") from None
     if mask.size != image_size:
-        raise DataError(f"mask '{path}' is {mask.size[0]}x{mask.size[1]} but its image is {image_size[0]}x{image_size[1]}")
+        raise DataError(
+            f"mask '{path}' is {mask.size[0]}x{mask.size[1]} but its image is {image_size[0]}x{image_size[1]}"
+        )
     return mask
 
 
@@ -145,7 +166,10 @@ class MVTecLayout(_FolderDataset):
         base = root / category
         if not base.is_dir():
             found = sorted(p.name for p in root.iterdir() if (p / "train").is_dir())
-            raise DataError(f"category '{category}' not found under '{root}' (expected '{base}/train/good'); categories there: {found or 'none'}")
+            raise DataError(
+                f"category '{category}' not found under '{root}' (expected '{base}/train/good'); "
+                f"categories there: {found or 'none'}"
+            )
         if split not in ("train", "test"):
             raise DataError(f"split must be 'train' or 'test', got {split!r}")
         self.root, self.category, self.split = root, category, split
@@ -171,7 +195,9 @@ class MVTecLayout(_FolderDataset):
         if defect_types is not None:
             unknown = set(defect_types) - {f.name for f in folders}
             if unknown:
-                raise DataError(f"defect type(s) {sorted(unknown)} not found in '{test}'; found {[f.name for f in folders]}")
+                raise DataError(
+                    f"defect type(s) {sorted(unknown)} not found in '{test}'; found {[f.name for f in folders]}"
+                )
             folders = [f for f in folders if f.name in defect_types]
         items = []
         for folder in folders:
@@ -201,7 +227,14 @@ class MedicalFolder(_FolderDataset):
 
     has_masks = False
 
-    def __init__(self, root: str | Path, split: str = "train", image_size: int = 256, crop_size: int | None = None, cache: bool = False):
+    def __init__(
+        self,
+        root: str | Path,
+        split: str = "train",
+        image_size: int = 256,
+        crop_size: int | None = None,
+        cache: bool = False,
+    ):
         root = Path(root)
         if not root.is_dir():
             raise DataError(f"data root '{root}' does not exist or is not a folder")
@@ -219,3 +252,111 @@ class MedicalFolder(_FolderDataset):
         if not items:
             raise DataError(f"no images found under '{folder}'")
         super().__init__(items, ImageTransform(image_size, crop_size), cache)
+
+
+NORMAL_NAMES = ("good", "normal", "NORMAL", "ok", "OK")
+
+
+class ImageFolders(_FolderDataset):
+    """Your own images in one folder ``root``, in the layout of MVTec AD with everything but the training
+    images optional::
+
+        root/train/                 normal training images (directly inside, or in train/good/)
+        root/test/good/             normal test images (also named normal or ok)
+        root/test/<kind>/           anomalous test images, one folder per kind, any names
+        root/masks/<kind>/<stem>.*  optional pixel masks, matched by file stem (or ground_truth/<kind>/<stem>_mask.*)
+        root/validation/...         optional labelled images laid out like test/, for the decision threshold
+
+    Masks are all or nothing: when none is found :attr:`has_masks` is False and only image-level metrics apply.
+    Images of any size above ``image_size``, mode (L, RGB, RGBA, 16-bit) and common format are read.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: str = "train",
+        image_size: int = 256,
+        crop_size: int | None = None,
+        mask_threshold: float = 0.0,
+        cache: bool = False,
+    ) -> None:
+        root = Path(root)
+        if not root.is_dir():
+            raise DataError(f"data root '{root}' does not exist or is not a folder")
+        if split not in ("train", "test", "validation"):
+            raise DataError(f"split must be 'train', 'test' or 'validation', got {split!r}")
+        self.root, self.split, self.min_side = root, split, image_size
+        items = self._train_items(root) if split == "train" else self._labelled_items(root, split)
+        for path, _, masks in items:  # headers only: bad files fail now, not in the middle of training
+            size = _header_size(path, "image")
+            if min(size) < image_size:
+                raise DataError(
+                    f"image '{path}' is {size[0]}x{size[1]}, smaller than the model's input {image_size}x{image_size}: "
+                    "use larger images or a smaller image_size"
+                )
+            for mask in masks:
+                if _header_size(mask, "mask") != size:
+                    m = _header_size(mask, "mask")
+                    raise DataError(f"mask '{mask}' is {m[0]}x{m[1]} but its image is {size[0]}x{size[1]}")
+        self.has_masks = any(masks for _, _, masks in items)
+        super().__init__(items, ImageTransform(image_size, crop_size, mask_threshold), cache)
+
+    @staticmethod
+    def _train_items(root: Path) -> list[tuple[Path, int, list[Path]]]:
+        folder = root / "train"
+        if not folder.is_dir():
+            raise DataError(
+                f"training folder '{folder}' is missing (expected normal images in '{folder}' or '{folder}/good')"
+            )
+        images = _list_images(folder) or (_list_images(folder / "good") if (folder / "good").is_dir() else [])
+        if not images:
+            raise DataError(f"training folder '{folder}' holds no images ({', '.join(IMAGE_SUFFIXES)})")
+        return [(p, 0, []) for p in images]
+
+    @staticmethod
+    def _labelled_items(root: Path, split: str) -> list[tuple[Path, int, list[Path]]]:
+        folder = root / split
+        if not folder.is_dir():
+            raise DataError(f"{split} folder '{folder}' is missing (expected {split}/good and {split}/<anomaly kind>)")
+        kinds = sorted(p for p in folder.iterdir() if p.is_dir())
+        normal = [k for k in kinds if k.name in NORMAL_NAMES]
+        anomalous = [k for k in kinds if k.name not in NORMAL_NAMES]
+        items = [(p, 0, []) for k in normal for p in _list_images(k)]
+        if not items:
+            raise DataError(f"{split} folder '{folder}' holds no normal images: expected them in '{folder}/good'")
+        bad = [(p, k.name) for k in anomalous for p in _list_images(k)]
+        if not bad:
+            raise DataError(
+                f"{split} folder '{folder}' holds no anomalous images (only {', '.join(k.name for k in normal)}): "
+                f"I-AUROC is undefined without them; add a folder of anomalous images such as '{folder}/defect'"
+            )
+        index = _mask_index(root)
+        masks = [index.get((kind, p.stem)) for p, kind in bad]
+        found = sum(m is not None for m in masks)
+        if 0 < found < len(bad):
+            missing = next(p for (p, _), m in zip(bad, masks, strict=True) if m is None)
+            raise DataError(
+                f"masks were found for {found} of {len(bad)} anomalous images under '{root}', but not for "
+                f"'{missing}': give a mask for every anomalous image (masks/<kind>/<stem>.png) or for none"
+            )
+        return items + [(p, 1, [m] if m is not None else []) for (p, _), m in zip(bad, masks, strict=True)]
+
+
+def _header_size(path: Path, what: str) -> tuple[int, int]:
+    """Width and height from the file's header (the pixels are not decoded)."""
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise DataError(f"cannot read {what} file '{path}': {err}") from None
+
+
+def _mask_index(root: Path) -> dict[tuple[str, str], Path]:
+    """Masks under ``root`` by (anomaly kind, image stem): ``masks/<kind>/<stem>.*`` or
+    ``ground_truth/<kind>/<stem>_mask.*`` (MVTec AD's naming) or ``ground_truth/<kind>/<stem>.*``."""
+    index: dict[tuple[str, str], Path] = {}
+    for top in ("ground_truth", "masks"):  # masks/ wins when both exist
+        for kind in sorted(p for p in (root / top).glob("*") if p.is_dir()):
+            for p in _list_images(kind):
+                index[(kind.name, p.stem.removesuffix("_mask"))] = p
+    return index

@@ -37,7 +37,7 @@ def predict(
 ) -> Predictions:
     """Score every image of ``dataset`` in batches on the model's device. Maps are kept when the data set
     has pixel masks (or when ``keep_maps`` says so). With ``fast_inference`` (default: the config's) the
-    scoring runs on :func:`rclib.inference.inference_model`'s copy; ``model`` itself is not changed."""
+    scoring runs on :func:`rclib.scoring.inference.inference_model`'s copy; ``model`` itself is not changed."""
     keep_maps = getattr(dataset, "has_masks", True) if keep_maps is None else keep_maps
     fast = model.config.fast_inference if fast_inference is None else fast_inference
     net = inference_model(model) if fast else model
@@ -60,7 +60,9 @@ def predict(
     )
 
 
-def compute_metrics(pred: Predictions, aupro_protocol: str = "per_image", segmentation: bool = True, f1: bool = False) -> dict[str, float]:
+def compute_metrics(
+    pred: Predictions, aupro_protocol: str = "per_image", segmentation: bool = True, f1: bool = False
+) -> dict[str, float]:
     """I-AUROC always; P-AUROC and AUPRO when masks are present and ``segmentation``; F1/ACC when ``f1``."""
     out = {"I-AUROC": image_auroc(pred.scores, pred.labels)}
     if segmentation and pred.maps is not None and pred.masks is not None and pred.masks.any():

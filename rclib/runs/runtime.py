@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import importlib.metadata
+import io
 import os
 import platform
 import random
@@ -57,15 +59,13 @@ def reuse_freed_memory(enabled: bool = True) -> Iterator[bool]:
 
     glibc hands every allocation of 32 MiB or more (and smaller ones until its threshold adapts) straight to
     the kernel with ``mmap`` and returns it with ``munmap`` when freed, so each training step faults its
-    large activations and gradients in again, page by page. On the 2-core benchmark machine (batch 16,
-    256 px, ``benchmarks/results/``) a WideResNet50 ReContrast step took 4.6 million page faults and
-    44.7 s; inside this block it takes none and 23.0 s. ``M_MMAP_MAX=0`` serves large blocks from the heap
-    and ``M_TRIM_THRESHOLD=-1`` keeps the freed heap for the next step. The price is memory: the heap
-    fragments, and that step's peak RSS grows from 11.5 to 14.6 GiB (EfficientNet-Lite0 at 128 px: no
-    change). On exit both parameters return to glibc's defaults (the mmap threshold stays where it was and
-    stops adapting, as after any such ``mallopt`` call) and ``malloc_trim(0)`` returns the free memory.
-    Values computed are unchanged (torch aligns its CPU tensors itself). With another C library, or
-    ``enabled=False``, nothing is changed.
+    large activations and gradients in again, page by page. ``M_MMAP_MAX=0`` serves large blocks from the
+    heap and ``M_TRIM_THRESHOLD=-1`` keeps the freed heap for the next step: no page faults, but the heap
+    fragments and the peak RSS of large models grows (``benchmarks/bench_train.py --reuse-memory`` measures
+    both; results in ``benchmarks/results/``). On exit both parameters return to glibc's defaults (the mmap
+    threshold stays where it was and stops adapting, as after any such ``mallopt`` call) and
+    ``malloc_trim(0)`` returns the free memory. Values computed are unchanged (torch aligns its CPU tensors
+    itself). With another C library, or ``enabled=False``, nothing is changed.
     """
     libc = _glibc() if enabled else None
     if libc is None:
@@ -100,10 +100,8 @@ def versions() -> dict[str, str]:
     """Library versions recorded in every run's metadata."""
     import sklearn
 
-    from . import __version__
-
     return {
-        "rclib": __version__,
+        "rclib": importlib.metadata.version("rclib"),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
@@ -143,3 +141,10 @@ def atomic_write(path: Path, write: Any) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def atomic_torch_save(path: Path, obj: Any) -> None:
+    """``torch.save`` through :func:`atomic_write`: a crash leaves the previous file intact."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(path, lambda f: f.write(buffer.getbuffer()))

@@ -22,8 +22,14 @@ def run_notebook(path: Path, out: Path, parameters: dict, timeout: int) -> tuple
 
     try:
         pm.execute_notebook(
-            str(path), str(out), parameters=parameters, kernel_name="python3", cwd=str(path.parent),
-            execution_timeout=timeout, progress_bar=False, log_output=False,
+            str(path),
+            str(out),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(path.parent),
+            execution_timeout=timeout,
+            progress_bar=False,
+            log_output=False,
         )
         return "ok", ""
     except pm.PapermillExecutionError as err:
@@ -32,7 +38,14 @@ def run_notebook(path: Path, out: Path, parameters: dict, timeout: int) -> tuple
         return "failed", f"{type(err).__name__}: {err}".splitlines()[0][:300]
 
 
-def reproduce(profile: str = "demo", only: str | None = None, notebooks_dir: Path = Path("notebooks"), build_dir: Path = Path("build/notebooks"), timeout: int = 3600, results_root: Path | None = None) -> int:
+def reproduce(
+    profile: str = "demo",
+    only: str | None = None,
+    notebooks_dir: Path = Path("notebooks"),
+    build_dir: Path = Path("build/notebooks"),
+    timeout: int = 3600,
+    results_root: Path | None = None,
+) -> int:
     """Run the notebooks of ``notebooks_dir`` in order with ``profile``; write ``build/notebooks/<profile>/``
     and ``results/<profile>/reproduce_summary.csv``; return 1 if any notebook failed, else 0."""
     notebooks_dir = Path(notebooks_dir).resolve()
@@ -47,7 +60,9 @@ def reproduce(profile: str = "demo", only: str | None = None, notebooks_dir: Pat
         t0 = time.perf_counter()
         print(f"[{profile}] {path.name} ...", flush=True)
         status, error = run_notebook(path, out_dir / path.name, {"profile": profile, "progress": False}, timeout)
-        rows.append({"notebook": path.name, "seconds": round(time.perf_counter() - t0, 1), "status": status, "error": error})
+        rows.append(
+            {"notebook": path.name, "seconds": round(time.perf_counter() - t0, 1), "status": status, "error": error}
+        )
         print(f"[{profile}] {path.name}: {status} in {rows[-1]['seconds']} s {error}", flush=True)
     target = results_root / profile / "reproduce_summary.csv"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -57,7 +72,21 @@ def reproduce(profile: str = "demo", only: str | None = None, notebooks_dir: Pat
         previous = previous[(previous.notebook != "TOTAL") & ~previous.notebook.isin(summary.notebook)]
         summary = pd.concat([previous, summary]).sort_values("notebook")
     total = summary.seconds.sum()
-    summary = pd.concat([summary, pd.DataFrame([{"notebook": "TOTAL", "seconds": round(total, 1), "status": f"{(summary.status == 'ok').sum()}/{len(summary)} ok", "error": ""}])])
+    summary = pd.concat(
+        [
+            summary,
+            pd.DataFrame(
+                [
+                    {
+                        "notebook": "TOTAL",
+                        "seconds": round(total, 1),
+                        "status": f"{(summary.status == 'ok').sum()}/{len(summary)} ok",
+                        "error": "",
+                    }
+                ]
+            ),
+        ]
+    )
     summary.to_csv(target, index=False)
     print(summary.to_string(index=False))
     failed = [r["notebook"] for r in rows if r["status"] != "ok"]

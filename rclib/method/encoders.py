@@ -99,8 +99,16 @@ def fold_symmetric_same_padding(module: nn.Module) -> nn.Module:
         if isinstance(child, nn.Conv2d) and isinstance(pad, nn.ZeroPad2d):
             left, right, top, bottom = pad.padding
             if left == right and top == bottom and child.padding == (0, 0):
-                conv = nn.Conv2d(child.in_channels, child.out_channels, child.kernel_size, child.stride, (top, left),
-                                 child.dilation, child.groups, child.bias is not None)
+                conv = nn.Conv2d(
+                    child.in_channels,
+                    child.out_channels,
+                    child.kernel_size,
+                    child.stride,
+                    (top, left),
+                    child.dilation,
+                    child.groups,
+                    child.bias is not None,
+                )
                 conv.load_state_dict(child.state_dict())
                 setattr(module, name, conv)
                 continue

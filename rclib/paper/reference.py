@@ -1,24 +1,23 @@
-"""The paper's reported numbers (``data/paper/paper_results.csv``, a copy of ``shared/paper``)."""
+"""The numbers the paper reports (``paper_results.csv``, shipped inside the package)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
 import pandas as pd
 
-from .config import ReContrastConfig
+from ..config import ReContrastConfig
 
-PAPER_CSV = Path(__file__).resolve().parent.parent / "data" / "paper" / "paper_results.csv"
+PAPER_CSV = "paper_results.csv"
 _A5_BACKBONE = {"resnet18": "ResNet18", "resnet50": "ResNet50", "wide_resnet50_2": "WideResNet50"}
 
 
 @lru_cache(maxsize=1)
 def paper_results() -> pd.DataFrame:
-    """All 583 numbers the paper reports: columns table, dataset, category, method, metric, value, std, note."""
-    if not PAPER_CSV.exists():
-        raise FileNotFoundError(f"paper results table not found at {PAPER_CSV} (copy shared/paper/paper_results.csv there)")
-    return pd.read_csv(PAPER_CSV)
+    """All numbers the paper reports: columns table, dataset, category, method, metric, value, std, note."""
+    with resources.files(__package__).joinpath(PAPER_CSV).open("r", encoding="utf-8") as f:
+        return pd.read_csv(f)
 
 
 def table_a5_reference(config: ReContrastConfig) -> dict[str, float]:
@@ -28,4 +27,4 @@ def table_a5_reference(config: ReContrastConfig) -> dict[str, float]:
     method = f"{'ReContrast' if config.contrastive_pairs else 'RD4AD'} [{_A5_BACKBONE[config.backbone]}]"
     df = paper_results()
     rows = df[(df.table == "tableA5") & (df.method == method)]
-    return dict(zip(rows.metric, rows.value.astype(float)))
+    return dict(zip(rows.metric, rows.value.astype(float), strict=True))

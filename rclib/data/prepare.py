@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .data import DataError
+from .folders import DataError
 
 
 def _require(path: Path, what: str) -> Path:
@@ -87,8 +87,14 @@ def prepare_aptos(raw: Path, out: Path, n_train: int = 1000) -> dict[str, int]:
 def prepare_isic2018(raw: Path, out: Path) -> dict[str, int]:
     raw = Path(raw)
     parts = {
-        "train": ("ISIC2018_Task3_Training_Input", "ISIC2018_Task3_Training_GroundTruth/ISIC2018_Task3_Training_GroundTruth.csv"),
-        "test": ("ISIC2018_Task3_Validation_Input", "ISIC2018_Task3_Validation_GroundTruth/ISIC2018_Task3_Validation_GroundTruth.csv"),
+        "train": (
+            "ISIC2018_Task3_Training_Input",
+            "ISIC2018_Task3_Training_GroundTruth/ISIC2018_Task3_Training_GroundTruth.csv",
+        ),
+        "test": (
+            "ISIC2018_Task3_Validation_Input",
+            "ISIC2018_Task3_Validation_GroundTruth/ISIC2018_Task3_Validation_GroundTruth.csv",
+        ),
     }
     counts: dict[str, int] = {}
     for split, (images, table) in parts.items():

@@ -2,7 +2,7 @@
 
 Inputs may be numpy arrays or torch tensors; maps and masks are ``N x H x W``.
 
-AUPRO protocols (``shared/spec/method.md`` §4.1 and §9.1):
+AUPRO protocols:
 
 * ``per_image`` -- the official ReContrast/RD4AD ``compute_pro``, used for the paper's tables: for every
   *anomalous* test image, ~200 thresholds ``np.arange(min, max, (max - min) / 200)`` of that image's map; PRO
@@ -131,28 +131,45 @@ def aupro(maps: ArrayLike, masks: ArrayLike, protocol: str = "per_image", fpr_li
     ``"pooled"`` (MVTec AD's evaluation). Normal images contribute only to ``pooled``'s FPR."""
     maps, masks = _np(maps), _np(masks).astype(bool)
     if maps.shape != masks.shape or maps.ndim != 3:
-        raise ValueError(f"aupro expects maps and masks of the same N x H x W shape; got {maps.shape} and {masks.shape}")
+        raise ValueError(
+            f"aupro expects maps and masks of the same N x H x W shape; got {maps.shape} and {masks.shape}"
+        )
     anomalous = masks.reshape(len(masks), -1).any(1)
     if not anomalous.any():
         raise ValueError("aupro needs at least one test image with an anomalous pixel")
     if protocol == "per_image":
-        return 100.0 * float(np.mean([per_image_pro_auc(maps[i], masks[i], fpr_limit=fpr_limit) for i in np.flatnonzero(anomalous)]))
+        return 100.0 * float(
+            np.mean([per_image_pro_auc(maps[i], masks[i], fpr_limit=fpr_limit) for i in np.flatnonzero(anomalous)])
+        )
     if protocol == "pooled":
         return 100.0 * pooled_pro_auc(maps, masks, fpr_limit)
     raise ValueError(f"unknown AUPRO protocol {protocol!r}; valid: 'per_image', 'pooled'")
+
+
+def f1_threshold(scores: ArrayLike, labels: ArrayLike) -> float:
+    """The score threshold that maximises F1 (``score >= threshold`` is anomalous), as the official
+    ``evaluation_noseg`` picks it: ``2PR / (P + R + 1e-7)`` over scikit-learn's precision-recall curve."""
+    scores, labels = _np(scores).ravel(), _np(labels).astype(int).ravel()
+    _check_both_classes(labels, "f1_threshold")
+    precision, recall, thresholds = skm.precision_recall_curve(labels, scores)
+    f1 = 2 * precision * recall / (precision + recall + 1e-7)
+    return float(thresholds[np.argmax(np.nan_to_num(f1[:-1], nan=-1.0))])
 
 
 def f1_acc(scores: ArrayLike, labels: ArrayLike) -> tuple[float, float]:
     """F1 and accuracy (%) at the threshold that maximises F1 on these scores (Table 5; an oracle
     threshold, as in the official ``evaluation_noseg``)."""
     scores, labels = _np(scores).ravel(), _np(labels).astype(int).ravel()
-    _check_both_classes(labels, "f1_acc")
-    precision, recall, thresholds = skm.precision_recall_curve(labels, scores)
-    f1 = 2 * precision * recall / (precision + recall + 1e-7)
-    f1 = np.nan_to_num(f1[:-1], nan=-1.0)
-    threshold = thresholds[np.argmax(f1)]
-    predicted = (scores >= threshold).astype(int)
+    predicted = (scores >= f1_threshold(scores, labels)).astype(int)
     return 100.0 * float(skm.f1_score(labels, predicted)), 100.0 * float(skm.accuracy_score(labels, predicted))
+
+
+def normal_to_defect_ratio(maps: ArrayLike, masks: ArrayLike) -> float:
+    """Mean S^map over normal pixels divided by mean S^map over defect pixels, over all test images: how hot
+    normal regions are relative to defects (Fig. 5c as a number; lower is a cleaner map)."""
+    maps, masks = _np(maps), _np(masks).astype(bool)
+    _check_both_classes(masks.ravel(), "normal_to_defect_ratio")
+    return float(maps[~masks].mean() / maps[masks].mean())
 
 
 def feature_diversity(features: torch.Tensor) -> float:

@@ -7,7 +7,8 @@ One class covers every Table 6 row:
 * Configs C+cp, E-gl, E, ReContrast: a trainable *and* a frozen copy of the encoder. Both views go through
   the bottleneck and decoder in one joint pass of 2B samples (so BN statistics are shared, as in the
   official code); head 0 of the trainable view reconstructs the frozen encoder and head 1 of the frozen view
-  reconstructs the trainable encoder (cross reconstruction, ``shared/spec/method.md`` §1.4).
+  reconstructs the trainable encoder (cross reconstruction, as the official code does; the paper's sentence
+  about the second head has a typo).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import copy
 import torch
 from torch import Tensor, nn
 
+from ..config import ReContrastConfig
 from .bottleneck import OneClassBottleneck
-from .config import ReContrastConfig
 from .decoder import ReverseDecoder
-from .encoders import SPECS, STRIDES, build_encoder, convert_partial_bn
+from .encoders import SPECS, build_encoder, convert_partial_bn
 from .losses import global_loss, global_loss_hm, hard_mining_alpha, region_loss
 
 
@@ -45,7 +46,7 @@ class ReContrast(nn.Module):
         self.train()
 
     # ----------------------------------------------------------------------------------------------------
-    def train(self, mode: bool = True) -> "ReContrast":
+    def train(self, mode: bool = True) -> ReContrast:
         """Bottleneck and decoder follow ``mode``; a frozen encoder is always in eval mode; the trainable
         encoder's BN is in train mode only if ``config.encoder_bn_train`` (Appendix C)."""
         super().train(mode)
@@ -76,6 +77,13 @@ class ReContrast(nn.Module):
         dec = self.decoder.project([d[:b] for d in joint], 0) + self.decoder.project([d[b:] for d in joint], 1)
         return frozen + trained, dec
 
+    def alpha(self, iteration: int) -> float:
+        """alpha of Eq. 5 at ``iteration`` (NaN when the preset does no hard mining)."""
+        c = self.config
+        if not c.hard_mining:
+            return float("nan")
+        return hard_mining_alpha(iteration, c.iterations, c.alpha_start, c.alpha_end, c.alpha_warmup)
+
     def loss(self, enc: list[Tensor], dec: list[Tensor], iteration: int) -> Tensor:
         """The preset's training loss at ``iteration`` (0-based count of completed updates).
 
@@ -84,7 +92,7 @@ class ReContrast(nn.Module):
         """
         c = self.config
         groups = [(enc[:3], dec[:3]), (enc[3:], dec[3:])] if c.contrastive_pairs else [(enc, dec)]
-        alpha = hard_mining_alpha(iteration, c.iterations, c.alpha_start, c.alpha_end, c.alpha_warmup)
+        alpha = self.alpha(iteration)
 
         def group_loss(e: list[Tensor], d: list[Tensor]) -> Tensor:
             if c.loss == "region":
@@ -105,50 +113,3 @@ class ReContrast(nn.Module):
 def build_model(config: ReContrastConfig, pretrained: bool = True) -> ReContrast:
     """The network of ``config``. ``pretrained=False`` gives random weights, and only when asked for."""
     return ReContrast(config, build_encoder(config.backbone, pretrained, config.image_size), pretrained)
-
-
-UNUSED_OFFICIAL_PARAMS = "conv4/bn4 of the official bottleneck: built, counted in Table A5, never used"
-
-
-def unused_official_parameters(model: ReContrast) -> int:
-    """Parameters of the official bottleneck's dead ``conv4``/``bn4`` (1x1 conv 2*out -> out, and BN(2*out))."""
-    out = model.bottleneck.out_channels
-    return 2 * out * out + 2 * (2 * out)
-
-
-def describe(config: ReContrastConfig, pretrained: bool = False) -> dict:
-    """Table A5's columns for ``config``: parameters (total, trainable, official count), MACs, stages."""
-    from thop import profile
-
-    from .paper import table_a5_reference
-
-    model = build_model(config, pretrained=pretrained).eval()
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for g in model.parameter_groups().values() for p in g)
-    unused = unused_official_parameters(model)
-    size = config.crop_size or config.image_size
-    x = torch.zeros(1, 3, size, size)
-    macs, _ = profile(model, inputs=(x,), verbose=False)
-    for m in model.modules():  # thop leaves counters behind as buffers; drop them
-        for key in ("total_ops", "total_params"):
-            m._buffers.pop(key, None)
-    with torch.no_grad():
-        enc, _ = model(x)
-    ref = table_a5_reference(config)
-    return {
-        "preset": config.name,
-        "backbone": config.backbone,
-        "pretrained": pretrained,
-        "image_size": size,
-        "params_total_M": round(total / 1e6, 3),
-        "params_trainable_M": round(trainable / 1e6, 3),
-        "params_unused_official_M": round(unused / 1e6, 3),
-        "params_official_count_M": round((total + unused) / 1e6, 3),
-        "params_paper_M": ref.get("Params(M)"),
-        "macs_G": round(macs / 1e9, 3),
-        "macs_paper_G": ref.get("MACs(G)"),
-        "stage_channels": list(SPECS[config.backbone].channels),
-        "stage_strides": list(STRIDES),
-        "stage_shapes": [list(f.shape[1:]) for f in enc[-3:]],
-        "note": UNUSED_OFFICIAL_PARAMS,
-    }

@@ -1,4 +1,5 @@
-"""Tables: reproduced values beside the paper's (``data/paper/paper_results.csv``), saved as CSV and Markdown."""
+"""Tables: reproduced values beside the paper's (:func:`rclib.paper.reference.paper_results`), saved as CSV and
+Markdown."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .paper import paper_results
+from .reference import paper_results
 
 KEYS = ["table", "dataset", "category", "method", "metric"]
 
@@ -32,7 +33,9 @@ def with_paper(reproduced: pd.DataFrame) -> pd.DataFrame:
 def missing_rows(table: str, dataset: str, method: str, metrics: list[str], reason: str) -> pd.DataFrame:
     """Rows of a table for a data set that was not run: the paper's cells with an empty reproduction."""
     paper = paper_results()
-    rows = paper[(paper.table == table) & (paper.dataset == dataset) & (paper.method == method) & (paper.metric.isin(metrics))]
+    rows = paper[
+        (paper.table == table) & (paper.dataset == dataset) & (paper.method == method) & (paper.metric.isin(metrics))
+    ]
     return pd.DataFrame({**{k: rows[k].values for k in KEYS}, "reproduced": np.nan, "note": reason})
 
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from scipy.ndimage import gaussian_filter
 from torch import Tensor, nn
 
-from .losses import regional_cosine_distance
+from ..method.losses import regional_cosine_distance
 
 
 def anomaly_map(enc: Sequence[Tensor], dec: Sequence[Tensor], size: int, pairs: Sequence[int] | None = None) -> Tensor:

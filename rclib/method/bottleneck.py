@@ -1,8 +1,8 @@
 """RD4AD's one-class bottleneck embedding (OCBE): multi-scale feature fusion + a layer4-like stage.
 
 Derived from the encoder's stage channels ``(C1, C2, C3)`` so that one implementation serves every
-backbone (``shared/spec/method.md`` §1.2). The official ``conv4``/``bn4`` are built there but never used in
-``forward``; they are not built here (``rclib describe`` reports the difference to Table A5).
+backbone. The official ``conv4``/``bn4`` are built there but never used in ``forward``; they are not built here
+(:func:`unused_official_parameters` counts them, and ``rclib describe`` reports the difference to Table A5).
 """
 
 from __future__ import annotations
@@ -27,8 +27,12 @@ class OneClassBottleneck(nn.Module):
         c1, c2, c3 = spec.channels
         block = residual_block(spec.block)
         self.mff1 = nn.Sequential(
-            conv3x3(c1, c2, 2), nn.BatchNorm2d(c2), nn.ReLU(inplace=True),
-            conv3x3(c2, c3, 2), nn.BatchNorm2d(c3), nn.ReLU(inplace=True),
+            conv3x3(c1, c2, 2),
+            nn.BatchNorm2d(c2),
+            nn.ReLU(inplace=True),
+            conv3x3(c2, c3, 2),
+            nn.BatchNorm2d(c3),
+            nn.ReLU(inplace=True),
         )
         self.mff2 = nn.Sequential(conv3x3(c2, c3, 2), nn.BatchNorm2d(c3), nn.ReLU(inplace=True))
         out = 2 * c3
@@ -43,6 +47,13 @@ class OneClassBottleneck(nn.Module):
     def forward(self, feats: list[Tensor]) -> Tensor:
         fused = torch.cat([self.mff1(feats[0]), self.mff2(feats[1]), feats[2]], dim=1)
         return self.oce(fused).contiguous()
+
+
+def unused_official_parameters(bottleneck: OneClassBottleneck) -> int:
+    """Parameters of the official bottleneck's dead ``conv4``/``bn4`` (1x1 conv 2*out -> out, and BN(2*out)):
+    built, counted in Table A5, never used in ``forward``."""
+    out = bottleneck.out_channels
+    return 2 * out * out + 2 * (2 * out)
 
 
 def init_weights(module: nn.Module) -> None:

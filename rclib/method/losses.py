@@ -72,9 +72,7 @@ def hard_normal_mask(distance_map: Tensor, alpha: float) -> Tensor:
     return distance_map < mu + alpha * sigma
 
 
-def global_loss_hm(
-    enc: Sequence[Tensor], dec: Sequence[Tensor], alpha: float, factor: float = 0.0
-) -> Tensor:
+def global_loss_hm(enc: Sequence[Tensor], dec: Sequence[Tensor], alpha: float, factor: float = 0.0) -> Tensor:
     """L_global-hm (Eq. 5): L_global with stop-gradient, where the gradients reaching the decoder's easy
     points are multiplied by ``factor`` (0: dropped, the paper's ``sg``). The points themselves stay in the
     loss, so its value equals :func:`global_loss`; only the backward pass changes.

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data.folders import IMAGENET_MEAN, IMAGENET_STD
+from ..data.folders import denormalize
 from .landscape import Landscape
 
 STYLE = {
@@ -30,8 +30,15 @@ STYLE = {
 }
 # one colour per configuration, used by every figure (Fig. 5's purple A, blue B, orange C, ...)
 COLORS = {
-    "A": "#7b3294", "B": "#2166ac", "B+hm": "#67a9cf", "C": "#e66101", "D": "#1b7837",
-    "C+cp": "#fdb863", "E-gl": "#b2abd2", "E": "#d6604d", "ReContrast": "#b2182b",
+    "A": "#7b3294",
+    "B": "#2166ac",
+    "B+hm": "#67a9cf",
+    "C": "#e66101",
+    "D": "#1b7837",
+    "C+cp": "#fdb863",
+    "E-gl": "#b2abd2",
+    "E": "#d6604d",
+    "ReContrast": "#b2182b",
 }
 
 
@@ -83,14 +90,12 @@ def plot_feature_std(steps: Mapping[str, pd.DataFrame], stage: int = 2, smooth: 
     return fig
 
 
-def denormalize(image: torch.Tensor) -> np.ndarray:
-    """An ImageNet-normalised ``3 x H x W`` tensor back to an ``H x W x 3`` array in [0, 1]."""
-    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
-    return (image.cpu() * std + mean).clamp(0, 1).permute(1, 2, 0).numpy()
-
-
-def plot_anomaly_gallery(images: Sequence[torch.Tensor], masks: Sequence[torch.Tensor], maps: Mapping[str, np.ndarray], titles: Sequence[str] | None = None) -> plt.Figure:
+def plot_anomaly_gallery(
+    images: Sequence[torch.Tensor],
+    masks: Sequence[torch.Tensor],
+    maps: Mapping[str, np.ndarray],
+    titles: Sequence[str] | None = None,
+) -> plt.Figure:
     """Fig. 5c / A1: images with their ground truth and, per model, S^map (min-max normalised per image,
     as the paper's figures are)."""
     n, rows = len(images), 2 + len(maps)
@@ -99,7 +104,7 @@ def plot_anomaly_gallery(images: Sequence[torch.Tensor], masks: Sequence[torch.T
         axes[0, j].imshow(denormalize(images[j]))
         axes[0, j].set_title(titles[j] if titles else "", fontsize=8)
         axes[1, j].imshow(np.asarray(masks[j]), cmap="gray", vmin=0, vmax=1)
-        for i, (name, m) in enumerate(maps.items(), start=2):
+        for i, m in enumerate(maps.values(), start=2):
             a = m[j]
             axes[i, j].imshow(denormalize(images[j]), alpha=1.0)
             axes[i, j].imshow((a - a.min()) / (np.ptp(a) + 1e-12), cmap="jet", alpha=0.5, vmin=0, vmax=1)
@@ -119,8 +124,10 @@ def plot_landscapes(landscapes: Mapping[str, Landscape], title: str = "") -> plt
     names = list(landscapes)
     lo = min(float(landscapes[k].values.min()) for k in names)
     hi = max(float(landscapes[k].values.max()) for k in names)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.2), squeeze=False, subplot_kw={"projection": "3d"})
-    for ax, name in zip(axes[0], names):
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(3.6 * len(names), 3.2), squeeze=False, subplot_kw={"projection": "3d"}
+    )
+    for ax, name in zip(axes[0], names, strict=True):
         ls = landscapes[name]
         x, y = np.meshgrid(ls.axis_two, ls.axis_one)
         ax.plot_surface(x, y, ls.values, cmap="viridis", vmin=lo, vmax=hi, linewidth=0, antialiased=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import ReContrastConfig, get_preset, paper_settings
-from .data import DEMO_CATEGORIES, MVTEC_CATEGORIES, DemoSpec
+from ..config import ReContrastConfig, get_preset, paper_settings
+from ..data import DEMO_CATEGORIES, MVTEC_CATEGORIES, DemoSpec, ensure_demo_data
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Profile:
     landscape_images: int
     gallery_images: int
     note: str
+    seeds: tuple[int, ...] = (111,)  # training seeds of the story (111: the official scripts' seed)
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
@@ -40,17 +41,39 @@ CPU_OVERRIDES = {"channels_last": True, "reuse_cpu_memory": True}
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        name="smoke", dataset="demo", category="brick", categories=("brick",), backbone="efficientnet_lite0",
-        image_size=64, iterations=6, batch_size=4, eval_every=3, encoder_lr=1e-3,
-        demo_spec=DemoSpec(size=64, n_train=8, n_test_good=3, n_per_defect=1), landscape_steps=3,
-        landscape_images=2, gallery_images=3,
-        note="smoke: a few iterations on a tiny copy of the demo data; checks that everything runs, the numbers mean nothing.",
+        name="smoke",
+        dataset="demo",
+        category="brick",
+        categories=("brick",),
+        backbone="efficientnet_lite0",
+        image_size=64,
+        iterations=6,
+        batch_size=4,
+        eval_every=3,
+        encoder_lr=1e-3,
+        demo_spec=DemoSpec(size=64, n_train=8, n_test_good=3, n_per_defect=1),
+        landscape_steps=3,
+        landscape_images=2,
+        gallery_images=3,
+        note="smoke: a few iterations on a tiny copy of the demo data; checks that everything runs, "
+        "the numbers mean nothing.",
         overrides=dict(CPU_OVERRIDES),
     ),
     "demo": Profile(
-        name="demo", dataset="demo", category="brick", categories=DEMO_CATEGORIES, backbone="efficientnet_lite0",
-        image_size=128, iterations=200, batch_size=8, eval_every=40, encoder_lr=1e-3,
-        demo_spec=DemoSpec(), landscape_steps=15, landscape_images=8, gallery_images=6,
+        name="demo",
+        dataset="demo",
+        category="brick",
+        categories=DEMO_CATEGORIES,
+        backbone="efficientnet_lite0",
+        image_size=128,
+        iterations=200,
+        batch_size=8,
+        eval_every=40,
+        encoder_lr=1e-3,
+        demo_spec=DemoSpec(),
+        landscape_steps=15,
+        landscape_images=8,
+        gallery_images=6,
         note=(
             "demo: EfficientNet-Lite0 (offline ImageNet weights), 128 px, batch 8, 200 iterations on the embedded "
             "demo data (real texture photographs, synthetic defects). To compress the paper's 2,000 iterations "
@@ -63,9 +86,20 @@ PROFILES: dict[str, Profile] = {
         overrides=dict(CPU_OVERRIDES),
     ),
     "paper": Profile(
-        name="paper", dataset="mvtec_ad", category="hazelnut", categories=MVTEC_CATEGORIES, backbone="wide_resnet50_2",
-        image_size=256, iterations=None, batch_size=None, eval_every=250, encoder_lr=1e-5, demo_spec=None,
-        landscape_steps=50, landscape_images=32, gallery_images=8,
+        name="paper",
+        dataset="mvtec_ad",
+        category="hazelnut",
+        categories=MVTEC_CATEGORIES,
+        backbone="wide_resnet50_2",
+        image_size=256,
+        iterations=None,
+        batch_size=None,
+        eval_every=250,
+        encoder_lr=1e-5,
+        demo_spec=None,
+        landscape_steps=50,
+        landscape_images=32,
+        gallery_images=8,
         note="paper: WideResNet50, 256 px, Appendix C settings per data set (2,000-3,000 iterations) on a GPU.",
     ),
 }
@@ -79,11 +113,19 @@ def get_profile(name: str | None = None) -> Profile:
     return PROFILES[name]
 
 
-def profile_config(profile: Profile, preset: str, dataset: str | None = None, category: str | None = None, **overrides: Any) -> ReContrastConfig:
+def profile_config(
+    profile: Profile, preset: str, dataset: str | None = None, category: str | None = None, **overrides: Any
+) -> ReContrastConfig:
     """The configuration of ``preset`` at this profile's scale, for ``dataset``/``category``."""
     dataset = dataset or profile.dataset
     category = category or profile.category
-    config = get_preset(preset, backbone=profile.backbone, image_size=profile.image_size, eval_every=profile.eval_every, encoder_lr=profile.encoder_lr)
+    config = get_preset(
+        preset,
+        backbone=profile.backbone,
+        image_size=profile.image_size,
+        eval_every=profile.eval_every,
+        encoder_lr=profile.encoder_lr,
+    )
     if dataset != "demo":
         config = paper_settings(config, dataset, category)
     if profile.iterations is not None:
@@ -96,7 +138,5 @@ def default_data_root(profile: Profile, dataset: str, data_dir: str | Path = "..
     use), ``<data_dir>/<dataset>`` otherwise."""
     data_dir = Path(data_dir)
     if dataset == "demo":
-        from .data import ensure_demo_data
-
         return ensure_demo_data(data_dir / "demo" / profile.name, profile.demo_spec or DemoSpec())
     return data_dir / dataset

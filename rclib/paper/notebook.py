@@ -1,0 +1,209 @@
+"""What a notebook needs before its story starts: its parameters checked, the profile resolved, the data found.
+
+A notebook's papermill ``parameters`` cell holds ``profile`` and the few values a reader may change; papermill
+may inject any of :class:`NotebookParameters`. ``ctx = setup(globals())`` picks them out of the notebook's
+namespace, checks their types (a wrong type names the parameter instead of failing deep inside a run) and
+returns a :class:`Context` whose helpers keep the notebook's cells short.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from ..config import ReContrastConfig
+from ..data import DATASETS, open_dataset
+from ..runs.cache import cached_run
+from ..runs.run import Run
+from ..scoring.anomaly_map import score
+from . import plots, tables
+from .profiles import Profile, default_data_root, get_profile, profile_config
+
+
+def _param(default: Any, types: tuple[type, ...], doc: str) -> Any:
+    kwargs = {"default_factory": lambda: default} if isinstance(default, list) else {"default": default}
+    return field(metadata={"types": types, "doc": doc}, **kwargs)
+
+
+@dataclass
+class NotebookParameters:
+    """Every parameter a notebook accepts (papermill ``-p NAME VALUE``), with its type and default."""
+
+    profile: str = _param("", (str,), '"smoke", "demo" or "paper"; empty: $RCLIB_PROFILE, else "demo"')
+    seeds: list = _param([], (list, tuple), "training seeds; empty: the profile's seeds")
+    seed: int | None = _param(None, (int, type(None)), "one seed instead of the profile's seeds")
+    categories: list = _param([], (list, tuple), "categories; empty: the profile's (the first is the story's)")
+    dataset: str = _param("", (str,), "data set; empty: the profile's")
+    data_root: str = _param("", (str,), "folder of the data set; empty: <data_dir>/<dataset> (demo: written)")
+    backbone: str = _param("", (str,), "encoder; empty: the profile's")
+    device: str = _param("auto", (str,), '"auto" uses CUDA when present')
+    progress: bool = _param(True, (bool,), "progress bars (the batch run passes False)")
+    recompute: bool = _param(False, (bool,), "retrain even when the run is cached")
+    results_root: str = _param("../results", (str,), "cached runs, tables, claims: <results_root>/<profile>")
+    figures_root: str = _param("../figures", (str,), "figures: <figures_root>/<profile>")
+    data_dir: str = _param("../data", (str,), "where the paper's data sets live (<data_dir>/mvtec_ad, ...)")
+
+
+PARAMETERS = {f.name: f for f in dataclasses.fields(NotebookParameters)}
+
+
+class NotebookParameterError(TypeError):
+    """A notebook parameter has the wrong type or value."""
+
+
+def check_parameters(values: Mapping[str, Any]) -> NotebookParameters:
+    """The parameters in ``values`` (other names are ignored), type-checked, over the defaults."""
+    picked = {k: v for k, v in values.items() if k in PARAMETERS}
+    for name, value in picked.items():
+        types = PARAMETERS[name].metadata["types"]
+        if not isinstance(value, types) or (int in types and bool not in types and isinstance(value, bool)):
+            expected = " or ".join(t.__name__ for t in types if t is not type(None))
+            raise NotebookParameterError(
+                f"notebook parameter {name!r} must be {expected}, got {type(value).__name__} {value!r}"
+            )
+    for name in ("categories", "seeds"):
+        item_type = str if name == "categories" else int
+        if name in picked and not all(isinstance(v, item_type) and not isinstance(v, bool) for v in picked[name]):
+            raise NotebookParameterError(
+                f"notebook parameter {name!r} must be a list of {item_type.__name__}, got {picked[name]!r}"
+            )
+    return NotebookParameters(**picked)
+
+
+@dataclass
+class Context:
+    """The resolved parameters of one notebook run, and helpers that keep notebook cells short."""
+
+    profile: Profile
+    dataset: str
+    data_root: Path
+    categories: tuple[str, ...]
+    backbone: str
+    seeds: tuple[int, ...]
+    device: str
+    progress: bool
+    recompute: bool
+    results: Path
+    figures: Path
+    data_dir: Path
+
+    @property
+    def category(self) -> str:
+        """The category the story notebooks follow."""
+        return self.categories[0]
+
+    @property
+    def seed(self) -> int:
+        """The first seed: the one single-run cells (maps, landscapes) use."""
+        return self.seeds[0]
+
+    def config(
+        self, preset: str, category: str | None = None, dataset: str | None = None, **overrides: Any
+    ) -> ReContrastConfig:
+        """The configuration of ``preset`` at this notebook's scale (first seed unless ``seed=`` is given)."""
+        base = dict(backbone=self.backbone, seed=self.seed, device=self.device)
+        return profile_config(
+            self.profile, preset, dataset or self.dataset, category or self.category, **{**base, **overrides}
+        )
+
+    def run(
+        self,
+        preset: str | ReContrastConfig,
+        category: str | Sequence[str] | None = None,
+        dataset: str | None = None,
+        data_root: str | Path | None = None,
+        **overrides: Any,
+    ) -> Run:
+        """The cached run of ``preset`` (a name, or a whole configuration) on ``category`` of ``dataset``,
+        trained now if it is not cached yet. Several categories train one model for all of them."""
+        dataset = dataset or self.dataset
+        category = category or self.category
+        first = category if isinstance(category, str) else category[0]
+        config = preset if isinstance(preset, ReContrastConfig) else self.config(preset, first, dataset, **overrides)
+        root = Path(data_root) if data_root is not None else self.data_root
+        return cached_run(
+            config, dataset, root, category, self.results, recompute=self.recompute, progress=self.progress
+        )
+
+    def runs(self, preset: str, category: str | None = None, **overrides: Any) -> list[Run]:
+        """The runs of ``preset`` for every seed of this notebook (cached; trained if missing)."""
+        return [self.run(preset, category, seed=s, **overrides) for s in self.seeds]
+
+    def alpha_values(self) -> tuple[float, ...]:
+        """Table A4's alpha values trained besides -inf (Config E) and 1 (ReContrast) on this profile."""
+        return (-2.0, -1.0, 0.0, 0.5, 1.5, 2.0) if self.profile.name == "paper" else (0.0,)
+
+    def train_set(self, category: str | None = None, config: ReContrastConfig | None = None):
+        c = config or self.config("ReContrast", category)
+        return open_dataset(self.dataset, self.data_root, category or self.category, "train", c.image_size, c.crop_size)
+
+    def test_set(self, category: str | None = None, config: ReContrastConfig | None = None):
+        c = config or self.config("ReContrast", category)
+        return open_dataset(
+            self.dataset, self.data_root, category or self.category, "test", c.image_size, c.crop_size, c.mask_threshold
+        )
+
+    def gallery(self, runs: dict[str, Run], n: int, category: str | None = None):
+        """Anomaly maps of each run on ``n`` defective test images, one defect type after another."""
+        test = self.test_set(category)
+        anomalous = [i for i in range(len(test)) if test.labels[i]]
+        by_type: dict[str, list[int]] = {}
+        for i in anomalous:
+            by_type.setdefault(Path(test.items[i][0]).parent.name, []).append(i)
+        order = [idx for group in zip(*by_type.values(), strict=False) for idx in group] or anomalous
+        samples = [test[i] for i in order[:n]]
+        images = torch.stack([s.image for s in samples])
+        maps = {name: score(r.model, images)[0].cpu().numpy() for name, r in runs.items()}
+        return plots.plot_anomaly_gallery(
+            [s.image for s in samples], [s.mask for s in samples], maps, [Path(s.path).parent.name for s in samples]
+        )
+
+    def save_figure(self, fig, name: str) -> list[Path]:
+        return plots.savefig(fig, name, self.figures)
+
+    def save_table(self, df: pd.DataFrame, name: str) -> list[Path]:
+        return tables.save_table(df, name, self.results / "tables")
+
+    def data_present(self, dataset: str) -> Path | None:
+        """The folder of ``dataset`` if it is there (``<data_dir>/<dataset>``), else None."""
+        root = self.data_dir / dataset
+        return root if root.is_dir() and any(root.iterdir()) else None
+
+
+def setup(namespace: Mapping[str, Any] | None = None, **parameters: Any) -> Context:
+    """Resolve a notebook's parameters: ``setup(globals())`` in a notebook (the parameters cell and whatever
+    papermill injected), or keyword arguments. Prints the profile's note and where the data is."""
+    p = check_parameters({**(namespace or {}), **parameters})
+    prof = get_profile(p.profile or None)
+    dataset = p.dataset or prof.dataset
+    if dataset not in DATASETS:
+        raise NotebookParameterError(
+            f"notebook parameter 'dataset'={dataset!r}: valid datasets are {', '.join(DATASETS)}"
+        )
+    root = Path(p.data_root) if p.data_root else default_data_root(prof, dataset, p.data_dir)
+    cats = tuple(p.categories) or (prof.categories if dataset == prof.dataset else DATASETS[dataset][1])
+    seeds = tuple(p.seeds) or ((p.seed,) if p.seed is not None else prof.seeds)
+    plots.apply_style()
+    ctx = Context(
+        prof,
+        dataset,
+        root,
+        cats,
+        p.backbone or prof.backbone,
+        seeds,
+        p.device,
+        p.progress,
+        p.recompute,
+        Path(p.results_root) / prof.name,
+        Path(p.figures_root) / prof.name,
+        Path(p.data_dir),
+    )
+    print(prof.note)
+    print(f"data: {dataset} at {root}; categories: {', '.join(cats)}; backbone: {ctx.backbone}; seeds: {seeds}")
+    return ctx
