@@ -31,37 +31,13 @@ SIZES = (256, 128)
 WARMUP = 2  # iterations before timing: the first counts FLOPs, by the second the allocator's heap has grown
 
 
-def conv_backward_flops(
-    grad_out_shape,
-    x_shape,
-    w_shape,
-    _bias,
-    _stride,
-    _padding,
-    _dilation,
-    transposed,
-    _output_padding,
-    groups,
-    output_mask,
-    out_shape=None,
-    **_,
-) -> int:
-    """FLOPs of a convolution's backward: the input gradient and the weight gradient each cost what the
-    forward costs. (torch's own formula ignores ``groups`` there and counts a depthwise convolution's
-    backward as a dense one's.)"""
-    from torch.utils.flop_counter import conv_flop_count
-
-    forward = conv_flop_count(list(x_shape), list(w_shape), list(grad_out_shape), transposed=transposed)
-    return forward * (int(output_mask[0]) + int(output_mask[1]))
-
-
 def one(
     preset: str, backbone: str, size: int, batch: int, iters: int, device: str, channels_last: bool, reuse_memory: bool
 ) -> dict:
     import torch
-    from torch.utils.flop_counter import FlopCounterMode
 
     from rclib import build_model, get_preset
+    from rclib.runs.cost import flop_counter
     from rclib.runs.runtime import reuse_freed_memory
     from rclib.runs.training import optimizers
 
@@ -75,7 +51,7 @@ def one(
         model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     opts = optimizers(model, config)
-    flops = FlopCounterMode(display=False, custom_mapping={torch.ops.aten.convolution_backward: conv_backward_flops})
+    flops = flop_counter()
     times, faults = [], []
     with reuse_freed_memory(reuse_memory and dev.type == "cpu"):
         for i in range(iters + WARMUP):

@@ -146,6 +146,80 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _field_value(item: str) -> tuple[str, object]:
+    """``FIELD=VALUE`` with VALUE a Python literal (a plain string otherwise)."""
+    import ast
+
+    field, sep, value = item.partition("=")
+    if not sep or field not in ReContrastConfig.__dataclass_fields__:
+        raise ValueError(f"--set {item!r}: expected FIELD=VALUE with FIELD a configuration field")
+    try:
+        return field, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return field, value
+
+
+def _grid(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .paper import grid
+    from .paper.profiles import get_profile
+
+    overrides = dict(_field_value(item) for item in args.set)
+    jobs = grid.expand(
+        get_profile(args.profile),
+        args.tables,
+        args.datasets,
+        args.presets,
+        args.categories,
+        args.seeds,
+        args.data_dir,
+        args.results,
+        args.checkpoint_every,
+        overrides,
+    )
+    with pd.option_context("display.max_rows", 500, "display.width", 200):
+        if args.dry_run:
+            cost = grid.estimate(jobs, args.tflops)
+            print(cost.round(3).to_string(index=False))
+            todo = cost[cost.status.isin(["missing", "failed", "no data"])]
+            print(
+                f"{len(jobs)} jobs: {cost.PFLOP.sum():.3g} PFLOP of training, {cost.gpu_hours.sum():.3g} GPU hours at "
+                f"{args.tflops:g} sustained TFLOP/s (--tflops); still to run: {len(todo)} jobs, "
+                f"{todo.gpu_hours.sum():.3g} GPU hours ({(cost.status == 'no data').sum()} lack their data under "
+                f"{args.data_dir})"
+            )
+            return 0
+        if args.status:
+            print(grid.status_table(jobs).to_string())
+            for line in grid.failures(jobs):
+                print(line)
+            return 0
+        if args.collect:
+            merged = grid.collect(jobs)
+            target = Path(args.results) / args.profile / "tables" / "grid_runs.csv"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            merged.to_csv(target, index=False)
+            print(merged.round(2).to_string(index=False))
+            print(f"written to {target}")
+            return 0
+    executor = grid.Executor(
+        args.executor,
+        args.partition,
+        args.gpus_per_job,
+        args.time_min,
+        args.array_parallelism,
+        args.account,
+        args.cpus_per_job,
+    )
+    submitted = grid.submit(jobs, executor, wait=args.wait)
+    print(f"{len(submitted)} job(s) submitted to {args.executor}; {len(jobs) - len(submitted)} done or running")
+    print(grid.status_table(jobs).to_string())
+    for line in grid.failures(jobs):
+        print(line)
+    return 0
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from .paper.reproduce import reproduce
 
@@ -191,6 +265,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", choices=("visa", "aptos", "isic2018"))
     p.add_argument("raw", type=Path)
     p.add_argument("out", type=Path)
+    p = sub.add_parser("grid", help="the paper's grid of runs on Slurm or this machine (submitit), resumable")
+    p.add_argument("--profile", default="paper", choices=("smoke", "demo", "paper"))
+    p.add_argument("--tables", nargs="*", default=[], help="tables whose runs to make, e.g. table6 tableA2")
+    p.add_argument("--datasets", nargs="*", default=[], help="or: data sets to run --presets on")
+    p.add_argument("--presets", nargs="*", default=[], help="presets (narrows --tables; default ReContrast)")
+    p.add_argument("--categories", nargs="*", default=[], help="categories (default: all of each data set)")
+    p.add_argument("--seeds", nargs="*", type=int, default=[], help="seeds (default: each table's, else the profile's)")
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the data sets live")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results root (the notebooks' cache)")
+    p.add_argument("--dry-run", action="store_true", help="list the jobs and their cost; submit nothing")
+    p.add_argument(
+        "--tflops", type=float, default=20.0, help="assumed sustained TFLOP/s of one GPU (--dry-run's hours)"
+    )
+    p.add_argument("--status", action="store_true", help="done / running / failed / missing per table")
+    p.add_argument("--collect", action="store_true", help="merge finished runs: mean and std over seeds")
+    p.add_argument("--executor", default="local", choices=("local", "slurm"))
+    p.add_argument("--partition")
+    p.add_argument("--account")
+    p.add_argument("--gpus-per-job", type=int, default=0)
+    p.add_argument("--cpus-per-job", type=int)
+    p.add_argument("--time-min", type=int, default=24 * 60, help="time limit of one job, minutes")
+    p.add_argument("--array-parallelism", type=int, default=64, help="Slurm: array jobs running at once")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="iterations between checkpoints")
+    p.add_argument(
+        "--set", nargs="*", default=[], metavar="FIELD=VALUE", help="change configuration fields of every job"
+    )
+    p.add_argument("--wait", action="store_true", help="Slurm: wait for the jobs to end")
     p = sub.add_parser("reproduce", help="run every notebook with papermill and summarise")
     p.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"))
     p.add_argument("--only", default=None, help="glob pattern of notebook names, e.g. '0[0-3]*'")
@@ -207,6 +308,7 @@ COMMANDS = {
     "describe": _describe,
     "demo-data": _demo_data,
     "prepare": _prepare,
+    "grid": _grid,
     "reproduce": _reproduce,
 }
 

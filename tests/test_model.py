@@ -217,3 +217,25 @@ def test_unified_settings_switch_the_multiclass_recipe():
     model = build_model(c, pretrained=False)
     assert any(isinstance(m, torch.nn.GELU) for m in model.decoder.modules())
     assert not any(isinstance(m, torch.nn.GELU) for m in model.encoder.modules())
+
+
+@pytest.mark.parametrize("backbone", list(SPECS))
+def test_every_encoder_batchnorm_has_torch_momentum(backbone):
+    """EfficientNet-Lite comes with TensorFlow's momentum 0.01; a trained encoder must update its running
+    statistics at torchvision's 0.1, as the paper's ResNets do (frozen copy included)."""
+    model = build_model(
+        get_preset("ReContrast", backbone=backbone, image_size=64), pretrained=backbone == "efficientnet_lite0"
+    )
+    norms = [
+        m for enc in (model.encoder, model.frozen_encoder) for m in enc.modules() if isinstance(m, torch.nn.BatchNorm2d)
+    ]
+    assert norms and {m.momentum for m in norms} == {0.1}
+    bn = norms[0]
+    before = bn.running_mean.clone()
+    model.encoder.train()
+    x = torch.randn(4, 3, 64, 64)
+    with torch.no_grad():
+        first = next(m for m in model.encoder.modules() if isinstance(m, torch.nn.Conv2d))
+        batch_mean = first(x).mean((0, 2, 3))
+        model.encoder(x)
+    assert torch.allclose(bn.running_mean, 0.9 * before + 0.1 * batch_mean, atol=1e-4)

@@ -158,12 +158,30 @@ def build_encoder(backbone: str, pretrained: bool = True, image_size: int = 256)
         if pretrained:
             state = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
             net.load_state_dict(state, strict=True)
-        return EfficientNetLite0Encoder(net)
+        return use_torch_batchnorm_momentum(EfficientNetLite0Encoder(net))
     constructor, _ = _TORCHVISION[backbone]
     net = constructor(weights=None)
     if pretrained:
         net.load_state_dict(_torchvision_state_dict(backbone), strict=True)
-    return ResNetEncoder(net)
+    return use_torch_batchnorm_momentum(ResNetEncoder(net))
+
+
+BN_MOMENTUM = 0.1  # torchvision's (and the official code's) running-statistics momentum
+
+
+def use_torch_batchnorm_momentum(encoder: nn.Module) -> nn.Module:
+    """Give every BatchNorm of ``encoder`` PyTorch's momentum 0.1, in place.
+
+    A backbone ported from TensorFlow keeps TF's convention: EfficientNet-Lite's BatchNorms have momentum 0.01
+    (TF's decay 0.99). A *trained* encoder in train-mode BN (Configs C-E, ReContrast) then updates its running
+    statistics ten times slower than the paper's ResNets do, so at evaluation (eval mode, running statistics)
+    its features trail the weights the decoder learned to reconstruct, and the anomaly maps degrade. Frozen
+    encoders are always in eval mode, where the momentum plays no part. torchvision's ResNets already use 0.1.
+    """
+    for module in encoder.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.momentum = BN_MOMENTUM
+    return encoder
 
 
 class PartialBatchNorm2d(nn.BatchNorm2d):

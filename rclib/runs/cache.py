@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..config import ReContrastConfig
 from .fit import category_label, fingerprint, fit
+from .lock import run_lock
 from .run import FILES, Run, is_finished, load_run
 
 # Bump when a change to the training or evaluation code changes results: every cached run is then redone.
@@ -62,11 +63,12 @@ def cached_run(
     """The finished run of exactly this configuration and data: loaded if cached, otherwise trained (or
     resumed) in its cache folder by :func:`rclib.fit`. ``recompute`` trains it again from scratch."""
     out = run_folder(results, config, dataset, data_root, category, pretrained)
-    if recompute:
-        for name in FILES:
-            (out / name).unlink(missing_ok=True)
-    elif is_finished(out):
+    if not recompute and is_finished(out):
         return load_run(out, config.device)
-    return fit(
-        config, data_root, category, out=out, progress=progress, dataset=dataset, pretrained=pretrained, resume=True
-    )
+    with run_lock(out):  # one writer per folder: two notebooks or grid jobs never train the same run at once
+        if recompute:
+            for name in FILES:
+                (out / name).unlink(missing_ok=True)
+        return fit(
+            config, data_root, category, out=out, progress=progress, dataset=dataset, pretrained=pretrained, resume=True
+        )

@@ -1,0 +1,216 @@
+"""The paper's grid: expanded into jobs, costed, run through submitit (local processes and a real single-node
+Slurm cluster), merged with mean and std over seeds, and resumed after a job is killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rclib.paper import grid
+from rclib.paper.profiles import get_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+SLURM_SCRIPT = ROOT / "scripts" / "slurm_local.sh"
+SMOKE_GRID = [
+    "--profile",
+    "smoke",
+    "--datasets",
+    "demo",
+    "--presets",
+    "A",
+    "B",
+    "--categories",
+    "brick",
+    "--seeds",
+    "1",
+    "2",
+]
+# one slower job, checkpointed often, to be killed in the middle
+LONG_JOB = [
+    "--profile",
+    "smoke",
+    "--datasets",
+    "demo",
+    "--presets",
+    "ReContrast",
+    "--categories",
+    "brick",
+    "--seeds",
+    "5",
+]
+LONG_JOB += ["--set", "iterations=40", "eval_every=20", "--checkpoint-every", "2"]
+
+
+def rclib(args: list[str], workdir: Path, timeout: int = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable,
+        "-m",
+        "rclib",
+        "grid",
+        *args,
+        "--data-dir",
+        str(workdir / "data"),
+        "--results",
+        str(workdir / "results"),
+    ]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir, env={**os.environ, **(env or {})}
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def test_table_requests_expand_to_shared_jobs(tmp_path):
+    paper = get_profile("paper")
+    table6 = grid.expand(paper, tables=["table6"], data_dir=tmp_path, results_root=tmp_path)
+    assert len(table6) == 9 * 15 and {j.preset for j in table6} == {
+        "A",
+        "B",
+        "B+hm",
+        "C",
+        "D",
+        "C+cp",
+        "E-gl",
+        "E",
+        "ReContrast",
+    }
+    both = grid.expand(paper, tables=["table1", "table2", "tableA2"], data_dir=tmp_path, results_root=tmp_path)
+    assert len(both) == 15 * 3  # Tables 1 and 2 share their runs with Table A2's seed 111
+    shared = next(j for j in both if j.seed == 111)
+    assert set(shared.tables) == {"table1", "table2", "tableA2"}
+    assert all(j.folder is None for j in both)  # no data here: nothing can run, and nothing is invented
+    with pytest.raises(ValueError, match="unknown table"):
+        grid.expand(paper, tables=["table99"])
+
+
+def test_dry_run_lists_the_paper_grid_with_its_cost(tmp_path):
+    out = rclib(["--profile", "paper", "--tables", "table6", "--dry-run", "--tflops", "10"], tmp_path).stdout
+    assert "135 jobs:" in out and "PFLOP" in out and "GPU hours at 10 sustained TFLOP/s" in out
+    assert "135 lack their data" in out
+
+
+def _collected(workdir: Path, args: list[str]) -> pd.DataFrame:
+    rclib([*args, "--collect"], workdir)
+    return pd.read_csv(workdir / "results" / "smoke" / "tables" / "grid_runs.csv")
+
+
+def test_local_grid_runs_merges_and_submits_only_what_is_missing(tmp_path):
+    out = rclib(SMOKE_GRID, tmp_path).stdout
+    assert "4 job(s) submitted to local" in out
+    merged = _collected(tmp_path, SMOKE_GRID)
+    assert sorted(merged.preset) == ["A", "B"] and (merged["I-AUROC count"] == 2).all()
+    assert merged["I-AUROC std"].notna().all()
+    assert "0 job(s) submitted" in rclib(SMOKE_GRID, tmp_path).stdout  # a rerun submits nothing
+    status = rclib([*SMOKE_GRID, "--status"], tmp_path).stdout
+    assert "4" in status.splitlines()[-1]  # four done
+
+
+def _run_folder(workdir: Path) -> Path:
+    jobs = grid.expand(
+        get_profile("smoke"),
+        datasets=["demo"],
+        presets=["ReContrast"],
+        categories=["brick"],
+        seeds=[5],
+        data_dir=workdir / "data",
+        results_root=workdir / "results",
+        overrides={"iterations": 40, "eval_every": 20},
+    )
+    return jobs[0].folder
+
+
+def _wait_for(path: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} did not appear within {seconds} s"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> dict:
+    """The last metrics of the long job run without interruption (on this machine's local executor)."""
+    reference = tmp_path_factory.mktemp("reference")
+    rclib(LONG_JOB, reference)
+    return json.loads((_run_folder(reference) / "metrics.json").read_text())["last"]
+
+
+def test_local_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, uninterrupted):
+    work = tmp_path / "work"
+    work.mkdir()
+    cmd = [
+        sys.executable,
+        "-m",
+        "rclib",
+        "grid",
+        *LONG_JOB,
+        "--data-dir",
+        str(work / "data"),
+        "--results",
+        str(work / "results"),
+    ]
+    first = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        folder = _run_folder(work)
+        _wait_for(folder / "checkpoint.pt", 300)
+        owner = (folder / ".lock").read_text().split()[1]
+        os.kill(int(owner), signal.SIGKILL)  # the job dies without any clean-up
+        first.wait(timeout=120)
+    finally:
+        first.kill()
+    assert not (folder / "metrics.json").exists()
+    assert "failed" in rclib([*LONG_JOB, "--status"], work).stdout
+    rclib(LONG_JOB, work)  # submits only the unfinished job, which resumes from its checkpoint
+    resumed = json.loads((folder / "metrics.json").read_text())["last"]
+    assert resumed == uninterrupted
+
+
+@pytest.fixture(scope="module")
+def slurm():
+    """A single-node Slurm cluster (scripts/slurm_local.sh); the tests say why when it cannot start."""
+    if os.geteuid() != 0:
+        pytest.skip("Slurm tests need root to start munged, MariaDB, slurmdbd, slurmctld and slurmd")
+    missing = [b for b in ("slurmctld", "slurmd", "slurmdbd", "munged", "mariadbd", "sbatch") if not shutil.which(b)]
+    if missing:
+        pytest.skip(f"Slurm tests need {', '.join(missing)}: apt-get install slurm-wlm slurmdbd munge mariadb-server")
+    proc = subprocess.run(["bash", str(SLURM_SCRIPT), "start"], capture_output=True, text=True, timeout=240)
+    if proc.returncode != 0:
+        pytest.skip(f"the single-node Slurm cluster did not start: {(proc.stderr or proc.stdout).strip()[-500:]}")
+    env = {"SLURM_CONF": proc.stdout.strip().split("=", 1)[1]}
+    yield env
+    subprocess.run(["bash", str(SLURM_SCRIPT), "stop"], capture_output=True, timeout=120)
+
+
+def test_slurm_job_array_runs_the_smoke_grid(tmp_path, slurm):
+    out = rclib([*SMOKE_GRID, "--executor", "slurm", "--wait"], tmp_path, env=slurm).stdout
+    assert "4 job(s) submitted to slurm" in out
+    records = pd.read_csv(tmp_path / "results" / "smoke" / "grid" / "submitted.csv")
+    assert records.job_id.astype(str).str.contains("_").all()  # one job array: ids ARRAY_TASK
+    merged = _collected(tmp_path, SMOKE_GRID)
+    assert sorted(merged.preset) == ["A", "B"] and (merged["I-AUROC count"] == 2).all()
+
+
+def test_slurm_cancelled_job_resumes_to_the_same_metrics(tmp_path, slurm, uninterrupted):
+    work = tmp_path / "work"
+    work.mkdir()
+    rclib([*LONG_JOB, "--executor", "slurm"], work, env=slurm)
+    folder = _run_folder(work)
+    _wait_for(folder / "checkpoint.pt", 300)
+    job_id = str(pd.read_csv(work / "results" / "smoke" / "grid" / "submitted.csv").job_id.iloc[-1])
+    subprocess.run(["scancel", job_id], check=True, env={**os.environ, **slurm}, timeout=30)
+    deadline = time.monotonic() + 120
+    while "failed" not in rclib([*LONG_JOB, "--status"], work, env=slurm).stdout:  # CANCELLED in sacct
+        assert time.monotonic() < deadline, "the cancelled job never left the queue"
+        time.sleep(2)
+    assert not (folder / "metrics.json").exists()
+    rclib([*LONG_JOB, "--executor", "slurm", "--wait"], work, env=slurm)
+    resumed = json.loads((folder / "metrics.json").read_text())["last"]
+    assert resumed == uninterrupted
