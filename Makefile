@@ -6,7 +6,7 @@ PROFILE ?= demo
 
 LINTED := rclib tests benchmarks notebooks
 
-.PHONY: setup reproduce smoke lint test bench clean-results
+.PHONY: setup reproduce smoke lint test lab student bench clean-results
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +33,15 @@ lint: setup
 ## the linter, unit tests, CLI tests and every notebook under papermill with profile=smoke
 test: setup lint
 	RCLIB_OFFLINE=1 $(PYTHON) -m pytest -q
+
+## JupyterLab on notebooks/ with the project's environment registered as the kernel "rclib"
+lab: setup
+	$(PYTHON) -m ipykernel install --sys-prefix --name rclib --display-name "Python (rclib)"
+	cd notebooks && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+
+## student copies of the notebooks in build/student/: solutions removed (nbgrader), checks kept
+student: setup
+	$(VENV)/bin/rclib student --notebooks notebooks --out build/student
 
 bench: setup
 	$(PYTHON) benchmarks/bench_eval.py

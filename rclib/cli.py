@@ -220,6 +220,17 @@ def _grid(args: argparse.Namespace) -> int:
     return 0
 
 
+def _student(args: argparse.Namespace) -> int:
+    import nbformat
+
+    from .paper.course import exercises, write_student_copies
+
+    written = write_student_copies(args.notebooks, args.out)
+    count = sum(len(exercises(nbformat.read(p, as_version=4))) for p in written)
+    print(f"{len(written)} student notebooks with {count} coding exercises (solutions removed) written to {args.out}")
+    return 0
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from .paper.reproduce import reproduce
 
@@ -292,6 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", nargs="*", default=[], metavar="FIELD=VALUE", help="change configuration fields of every job"
     )
     p.add_argument("--wait", action="store_true", help="Slurm: wait for the jobs to end")
+    p = sub.add_parser("student", help="student copies of the notebooks: solutions removed (nbgrader), checks kept")
+    p.add_argument("--notebooks", type=Path, default=Path("notebooks"))
+    p.add_argument("--out", type=Path, default=Path("build/student"))
     p = sub.add_parser("reproduce", help="run every notebook with papermill and summarise")
     p.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"))
     p.add_argument("--only", default=None, help="glob pattern of notebook names, e.g. '0[0-3]*'")
@@ -309,6 +323,7 @@ COMMANDS = {
     "demo-data": _demo_data,
     "prepare": _prepare,
     "grid": _grid,
+    "student": _student,
     "reproduce": _reproduce,
 }
 

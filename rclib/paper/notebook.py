@@ -44,6 +44,7 @@ class NotebookParameters:
     backbone: str = _param("", (str,), "encoder; empty: the profile's")
     device: str = _param("auto", (str,), '"auto" uses CUDA when present')
     progress: bool = _param(True, (bool,), "progress bars (the batch run passes False)")
+    interactive: bool = _param(True, (bool,), "widgets besides the static figures (the batch run passes False)")
     recompute: bool = _param(False, (bool,), "retrain even when the run is cached")
     results_root: str = _param("../results", (str,), "cached runs, tables, claims: <results_root>/<profile>")
     figures_root: str = _param("../figures", (str,), "figures: <figures_root>/<profile>")
@@ -92,6 +93,7 @@ class Context:
     results: Path
     figures: Path
     data_dir: Path
+    interactive: bool = True
 
     @property
     def category(self) -> str:
@@ -137,7 +139,7 @@ class Context:
 
     def alpha_values(self) -> tuple[float, ...]:
         """Table A4's alpha values trained besides -inf (Config E) and 1 (ReContrast) on this profile."""
-        return (-2.0, -1.0, 0.0, 0.5, 1.5, 2.0) if self.profile.name == "paper" else (0.0,)
+        return (-2.0, -1.0, 0.0, 0.5, 1.5, 2.0) if self.profile.name == "paper" else (0.0, 1.5)
 
     def train_set(self, category: str | None = None, config: ReContrastConfig | None = None):
         c = config or self.config("ReContrast", category)
@@ -150,19 +152,21 @@ class Context:
         )
 
     def gallery(self, runs: dict[str, Run], n: int, category: str | None = None):
-        """Anomaly maps of each run on ``n`` defective test images, one defect type after another."""
+        """Anomaly maps of each run on ``n`` test images: a third of them normal, the rest defective, one defect
+        type after another; every map on one colour scale."""
         test = self.test_set(category)
-        anomalous = [i for i in range(len(test)) if test.labels[i]]
+        labels = test.labels
+        normal = [i for i in range(len(test)) if not labels[i]]
         by_type: dict[str, list[int]] = {}
-        for i in anomalous:
+        for i in (i for i in range(len(test)) if labels[i]):
             by_type.setdefault(Path(test.items[i][0]).parent.name, []).append(i)
-        order = [idx for group in zip(*by_type.values(), strict=False) for idx in group] or anomalous
-        samples = [test[i] for i in order[:n]]
+        defective = [idx for group in zip(*by_type.values(), strict=False) for idx in group]
+        n_normal = max(1, n // 3)
+        samples = [test[i] for i in normal[:n_normal] + defective[: n - n_normal]]
         images = torch.stack([s.image for s in samples])
         maps = {name: score(r.model, images)[0].cpu().numpy() for name, r in runs.items()}
-        return plots.plot_anomaly_gallery(
-            [s.image for s in samples], [s.mask for s in samples], maps, [Path(s.path).parent.name for s in samples]
-        )
+        titles = [Path(s.path).parent.name for s in samples]
+        return plots.plot_anomaly_gallery([s.image for s in samples], [s.mask for s in samples], maps, titles)
 
     def save_figure(self, fig, name: str) -> list[Path]:
         return plots.savefig(fig, name, self.figures)
@@ -176,9 +180,32 @@ class Context:
         return root if root.is_dir() and any(root.iterdir()) else None
 
 
-def setup(namespace: Mapping[str, Any] | None = None, **parameters: Any) -> Context:
-    """Resolve a notebook's parameters: ``setup(globals())`` in a notebook (the parameters cell and whatever
-    papermill injected), or keyword arguments. Prints the profile's note and where the data is."""
+RUN_TIMES = Path("../benchmarks/results/notebook_times.csv")  # measured by benchmarks/bench_reproduce.py --record
+
+
+def run_times(notebook: str, path: Path = RUN_TIMES) -> str:
+    """One line with the measured run time of ``notebook`` (its number, e.g. "03") at each profile, when the
+    repository's measurements are at hand (a notebook runs from ``notebooks/``)."""
+    if not path.exists():
+        return ""
+    times = pd.read_csv(path)
+    row = times[times.notebook.str.startswith(notebook)]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    parts = [
+        f"{col.removesuffix('_s')} {r[col] / 60:.1f} min"
+        for col in times.columns
+        if col.endswith("_s") and pd.notna(r[col])
+    ]
+    measured = ", ".join(parts)
+    return f"run time of this notebook, measured on {r.machine}: {measured} (cold; cached runs make reruns faster)"
+
+
+def setup(namespace: Mapping[str, Any] | None = None, notebook: str = "", **parameters: Any) -> Context:
+    """Resolve a notebook's parameters: ``setup(globals(), "03")`` in notebook 03 (the parameters cell and
+    whatever papermill injected), or keyword arguments. Prints the profile's note, where the data is, and the
+    notebook's measured run time."""
     p = check_parameters({**(namespace or {}), **parameters})
     prof = get_profile(p.profile or None)
     dataset = p.dataset or prof.dataset
@@ -203,7 +230,10 @@ def setup(namespace: Mapping[str, Any] | None = None, **parameters: Any) -> Cont
         Path(p.results_root) / prof.name,
         Path(p.figures_root) / prof.name,
         Path(p.data_dir),
+        p.interactive,
     )
     print(prof.note)
+    if notebook and (times := run_times(notebook)):
+        print(times)
     print(f"data: {dataset} at {root}; categories: {', '.join(cats)}; backbone: {ctx.backbone}; seeds: {seeds}")
     return ctx

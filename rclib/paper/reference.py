@@ -28,3 +28,16 @@ def table_a5_reference(config: ReContrastConfig) -> dict[str, float]:
     df = paper_results()
     rows = df[(df.table == "tableA5") & (df.method == method)]
     return dict(zip(rows.metric, rows.value.astype(float), strict=True))
+
+
+def paper_value(table: str, dataset: str, category: str, method: str, metric: str) -> float:
+    """One number the paper reports (NaN when it reports none for these keys)."""
+    df = paper_results()
+    hit = df[
+        (df.table == table)
+        & (df.dataset == dataset)
+        & (df.category == category)
+        & (df.method == method)
+        & (df.metric == metric)
+    ]
+    return float(hit.value.iloc[0]) if len(hit) else float("nan")

@@ -1,189 +1,253 @@
-"""The paper's tables, assembled from cached runs for whichever data sets are present.
+"""The paper's tables, assembled from cached runs over the notebook's seeds, for whichever data sets are present.
 
-Each builder returns rows keyed like ``paper_results.csv`` (table, dataset, category, method, metric) with the
-reproduced value beside the paper's. A data set that is not under the notebook's ``data_dir`` yields its paper
-rows with an empty reproduction and a note saying where the data was looked for.
+Every reproduced number is a mean over seeds with its standard deviation and the number of seeds. A row is
+labelled with the data it was measured on (``demo/brick``, ``mvtec_ad average``); the paper's value stands beside
+it with the data set it was measured on, and a difference is computed only between the same data set. A data
+set that is not under the notebook's ``data_dir`` gives one line, "not run: ... not found at ...", not a table.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..config import PAPER_NAMES, unified_settings
+from ..config import PAPER_NAMES
 from ..data import DATASETS, MVTEC_TEXTURES, open_dataset
+from ..runs.run import Run
 from ..scoring.evaluate import compute_metrics, evaluate, predict
 from .describe import describe
-from .tables import missing_rows, with_paper
+from .profiles import unified_config
+from .reference import paper_value
 
 if TYPE_CHECKING:
     from .notebook import Context
 
-ROW = ("table", "dataset", "category", "method", "metric")
+METRICS = ("I-AUROC", "P-AUROC", "AUPRO")
+PAPER_DATA = {"mvtec_ad": "MVTec AD", "visa": "VisA", "mvtec_loco": "MVTec LOCO"}
 
 
-def _row(table: str, dataset: str, category: str, method: str, metric: str, value: float, note: str = "") -> dict:
-    return dict(zip(ROW, (table, dataset, category, method, metric), strict=True), reproduced=value, note=note)
+def not_run(ctx: Context, dataset: str) -> str:
+    return f"not run: {dataset} not found at {ctx.data_dir / dataset}"
 
 
-def table6_rows(runs: dict, note: str = "") -> pd.DataFrame:
-    """Table 6's cells (MVTec AD columns: I-AUROC and AUPRO, last and best) from runs keyed by preset."""
-    rows = [
-        _row(
-            "table6", "mvtec_ad", "all_avg", PAPER_NAMES[name], f"{m}_{which}", run.metrics[which].get(m, np.nan), note
-        )
-        for name, run in runs.items()
-        for m in ("I-AUROC", "AUPRO")
-        for which in ("last", "best")
-    ]
+def mean_std(values: Sequence[float]) -> dict[str, float]:
+    v = np.asarray(values, dtype=float)
+    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else float("nan"), "n": int(v.size)}
+
+
+def seed_values(runs_per_category: Sequence[Sequence[Run]], metric: str, which: str = "last") -> list[float]:
+    """Per seed: ``metric`` averaged over categories (``runs_per_category[c][s]``)."""
+    return list(np.mean([[r.metrics[which].get(metric, np.nan) for r in runs] for runs in runs_per_category], axis=0))
+
+
+def _label(dataset: str, categories: Sequence[str]) -> str:
+    return f"{dataset}/{categories[0]}" if len(categories) == 1 else f"{dataset} average of {len(categories)}"
+
+
+def summary(
+    ctx: Context,
+    presets: Sequence[str],
+    metrics: Sequence[str] = METRICS,
+    categories: Sequence[str] | None = None,
+    which: str = "last",
+    **overrides: Any,
+) -> pd.DataFrame:
+    """Per preset: each metric's mean and std over the notebook's seeds (averaged over ``categories`` first,
+    default the story's category), on the notebook's data."""
+    cats = tuple(categories or (ctx.category,))
+    rows = []
+    for preset in presets:
+        runs = [ctx.runs(preset, c, **overrides) for c in cats]
+        row: dict[str, Any] = {"config": preset, "data": _label(ctx.dataset, cats)}
+        for m in metrics:
+            s = mean_std(seed_values(runs, m, which))
+            row[f"{m} mean"], row[f"{m} std"] = s["mean"], s["std"]
+        row["seeds"] = len(runs[0])
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _missing(ctx: Context, table: str, dataset: str, method: str, metrics: list[str]) -> pd.DataFrame:
-    return missing_rows(table, dataset, method, metrics, f"not run: {dataset} not found at {ctx.data_dir / dataset}")
-
-
-def _per_category(ctx: Context, dataset: str, root, seed: int | None = None) -> pd.DataFrame:
-    runs = {
-        c: ctx.run("ReContrast", c, dataset, root, **({"seed": seed} if seed is not None else {}))
-        for c in DATASETS[dataset][1]
-    }
-    return pd.DataFrame({c: r.metrics["last"] for c, r in runs.items()}).T
-
-
-def industrial_tables(ctx: Context) -> dict[str, pd.DataFrame]:
-    """Tables 1, 2, A2 (MVTec AD) and 3, A3 (VisA), reproduced where the data is present."""
-    out: dict[str, pd.DataFrame] = {}
-    mvtec = ctx.data_present("mvtec_ad")
-    if mvtec is None:
-        out["table1_mvtec_detection"] = _missing(ctx, "table1", "mvtec_ad", "ReContrast", ["I-AUROC"])
-        out["table2_mvtec_segmentation"] = _missing(ctx, "table2", "mvtec_ad", "ReContrast", ["P-AUROC", "AUPRO"])
-        out["tableA2_mvtec_seeds"] = _missing(ctx, "tableA2", "mvtec_ad", "ReContrast", ["I-AUROC", "P-AUROC", "AUPRO"])
-    else:
-        per = _per_category(ctx, "mvtec_ad", mvtec)
-        textures = per.loc[[c for c in per.index if c in MVTEC_TEXTURES]]
-        objects = per.loc[[c for c in per.index if c not in MVTEC_TEXTURES]]
-        rows = [_row("table1", "mvtec_ad", c, "ReContrast", "I-AUROC", v) for c, v in per["I-AUROC"].items()]
-        for name, part in (("texture_avg", textures), ("object_avg", objects), ("all_avg", per)):
-            rows.append(_row("table1", "mvtec_ad", name, "ReContrast", "I-AUROC", part["I-AUROC"].mean()))
-        out["table1_mvtec_detection"] = with_paper(pd.DataFrame(rows))
-        seg = [
-            _row("table2", "mvtec_ad", name, "ReContrast", m, part[m].mean())
-            for name, part in (("texture_avg", textures), ("object_avg", objects), ("all_avg", per))
-            for m in ("P-AUROC", "AUPRO")
-        ]
-        out["table2_mvtec_segmentation"] = with_paper(pd.DataFrame(seg))
-        seeds = [per if s == 111 else _per_category(ctx, "mvtec_ad", mvtec, seed=s) for s in (1, 11, 111)]
-        stacked = pd.concat(seeds, keys=range(3))
-        mean, std = stacked.groupby(level=1).mean(), stacked.groupby(level=1).std(ddof=0)
-        out["tableA2_mvtec_seeds"] = with_paper(
-            pd.DataFrame(
-                [
-                    _row(
-                        "tableA2",
-                        "mvtec_ad",
-                        c,
-                        "ReContrast",
-                        m,
-                        mean.loc[c, m],
-                        f"std {std.loc[c, m]:.2f} over seeds 1, 11, 111",
-                    )
-                    for c in mean.index
-                    for m in ("I-AUROC", "P-AUROC", "AUPRO")
-                ]
-            )
-        )
-    visa = ctx.data_present("visa")
-    if visa is None:
-        out["table3_visa"] = _missing(ctx, "table3", "visa", "ReContrast", ["I-AUROC", "P-AUROC", "AUPRO"])
-        out["tableA3_visa_per_category"] = _missing(
-            ctx, "tableA3", "visa", "ReContrast", ["I-AUROC", "P-AUROC", "AUPRO"]
-        )
-    else:
-        per = _per_category(ctx, "visa", visa)
-        out["table3_visa"] = with_paper(
-            pd.DataFrame(
-                [
-                    _row("table3", "visa", "all_avg", "ReContrast", m, per[m].mean())
-                    for m in ("I-AUROC", "P-AUROC", "AUPRO")
-                ]
-            )
-        )
-        out["tableA3_visa_per_category"] = with_paper(
-            pd.DataFrame(
-                [
-                    _row("tableA3", "visa", c, "ReContrast", m, per.loc[c, m])
-                    for c in per.index
-                    for m in ("I-AUROC", "P-AUROC", "AUPRO")
-                ]
-            )
-        )
+def with_paper_column(
+    table: pd.DataFrame, table_id: str, metric_names: dict[str, str], dataset: str, category: str = "all_avg"
+) -> pd.DataFrame:
+    """Add the paper's value of each metric (``metric_names``: our column -> the paper's metric) beside the
+    reproduction, labelled with the paper's data set; a difference only when the data sets are the same."""
+    out = table.copy()
+    where = PAPER_DATA.get(dataset, dataset)
+    for ours, theirs in metric_names.items():
+        column = f"{ours} paper ({where} average)"
+        out[column] = [paper_value(table_id, dataset, category, PAPER_NAMES.get(c, c), theirs) for c in out.config]
+        if out["data"].str.startswith(f"{dataset} ").all() or out["data"].str.startswith(f"{dataset}/").all():
+            if dataset in PAPER_DATA:
+                out[f"{ours} difference"] = out[f"{ours} mean"] - out[column]
     return out
 
 
-def unified_run(ctx: Context, dataset: str | None = None) -> pd.DataFrame:
+def table6(ctx: Context) -> pd.DataFrame:
+    """Table 6: the nine configurations, I-AUROC and AUPRO at the last and the best evaluation (best: chosen on
+    the test set, an oracle), mean and std over seeds, with the paper's MVTec AD averages."""
+    cats = ctx.categories if ctx.dataset == "mvtec_ad" else (ctx.category,)
+    last = summary(ctx, list(PAPER_NAMES), ("I-AUROC", "AUPRO"), cats, "last")
+    best = summary(ctx, list(PAPER_NAMES), ("I-AUROC", "AUPRO"), cats, "best")
+    best = best.rename(columns={c: c.replace(" ", " best ", 1) for c in best.columns if c.endswith(("mean", "std"))})
+    table = last.merge(best.drop(columns=["data", "seeds"]), on="config")
+    names = {
+        "I-AUROC": "I-AUROC_last",
+        "AUPRO": "AUPRO_last",
+        "I-AUROC best": "I-AUROC_best",
+        "AUPRO best": "AUPRO_best",
+    }
+    return with_paper_column(table, "table6", names, "mvtec_ad")
+
+
+def per_category_table(ctx: Context, presets: Sequence[str] = ("A", "B", "ReContrast")) -> pd.DataFrame:
+    """Every category of the notebook's data set: each preset's metrics, mean and std over seeds, and its
+    training cost per iteration (evaluation excluded)."""
+    rows = []
+    for category in (*ctx.categories, None):
+        part = summary(ctx, presets, METRICS, [category] if category else ctx.categories)
+        cost = (
+            [np.mean([r.train_seconds_per_iteration for r in ctx.runs(p, category)]) for p in presets]
+            if category
+            else [
+                np.mean([r.train_seconds_per_iteration for c in ctx.categories for r in ctx.runs(p, c)])
+                for p in presets
+            ]
+        )
+        rows.append(part.assign(train_s_per_it=cost))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _per_category_runs(ctx: Context, dataset: str, root: Path, seeds: Sequence[int]) -> dict[str, list[Run]]:
+    return {c: [ctx.run("ReContrast", c, dataset, root, seed=s) for s in seeds] for c in DATASETS[dataset][1]}
+
+
+def _category_rows(per: dict[str, list[Run]], metrics: Sequence[str], dataset: str, table_id: str) -> pd.DataFrame:
+    rows = []
+    groups = {**{c: [c] for c in per}}
+    if dataset == "mvtec_ad":
+        groups.update(
+            {
+                "texture_avg": [c for c in per if c in MVTEC_TEXTURES],
+                "object_avg": [c for c in per if c not in MVTEC_TEXTURES],
+            }
+        )
+    groups["all_avg"] = list(per)
+    for name, cats in groups.items():
+        for m in metrics:
+            s = mean_std(seed_values([per[c] for c in cats], m))
+            paper = paper_value(table_id, dataset, name, "ReContrast", m)
+            rows.append(
+                {
+                    "category": name,
+                    "metric": m,
+                    "mean": s["mean"],
+                    "std": s["std"],
+                    "seeds": s["n"],
+                    "paper": paper,
+                    "difference": s["mean"] - paper,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def industrial_tables(ctx: Context) -> dict[str, pd.DataFrame | str]:
+    """Tables 1, 2, A2 (MVTec AD) and 3, A3 (VisA) where the data is present; a "not run" line where not."""
+    out: dict[str, pd.DataFrame | str] = {}
+    mvtec = ctx.data_present("mvtec_ad")
+    if mvtec is None:
+        for name in ("table1_mvtec_detection", "table2_mvtec_segmentation", "tableA2_mvtec_seeds"):
+            out[name] = not_run(ctx, "mvtec_ad")
+    else:
+        per = _per_category_runs(ctx, "mvtec_ad", mvtec, ctx.seeds)
+        out["table1_mvtec_detection"] = _category_rows(per, ["I-AUROC"], "mvtec_ad", "table1")
+        segmentation = _category_rows(per, ["P-AUROC", "AUPRO"], "mvtec_ad", "table2")
+        out["table2_mvtec_segmentation"] = segmentation[segmentation.category.str.endswith("_avg")]
+        out["tableA2_mvtec_seeds"] = _category_rows(
+            _per_category_runs(ctx, "mvtec_ad", mvtec, (1, 11, 111)), METRICS, "mvtec_ad", "tableA2"
+        )
+    visa = ctx.data_present("visa")
+    if visa is None:
+        out["table3_visa"] = out["tableA3_visa_per_category"] = not_run(ctx, "visa")
+    else:
+        per = _per_category_runs(ctx, "visa", visa, ctx.seeds)
+        rows = _category_rows(per, METRICS, "visa", "tableA3")
+        out["table3_visa"] = _category_rows(per, METRICS, "visa", "table3").query("category == 'all_avg'")
+        out["tableA3_visa_per_category"] = rows
+    return out
+
+
+def unified_table(ctx: Context, dataset: str | None = None) -> pd.DataFrame | str:
     """Table 4: one model trained on all categories of ``dataset`` (the official multi-class recipe), I-AUROC
-    per category. On the demo profile the recipe runs on the demo categories at the profile's scale."""
+    per category, mean and std over seeds. On the CPU profiles the recipe runs on the demo categories."""
     if dataset is None:
         dataset = ctx.dataset if ctx.profile.dataset == "demo" else "mvtec_ad"
     root = ctx.data_root if dataset == ctx.dataset else ctx.data_present(dataset)
     if root is None:
-        return _missing(ctx, "table4", dataset, "ReContrast", ["I-AUROC"])
-    categories = ctx.categories if dataset == ctx.dataset else DATASETS[dataset][1]
-    config = unified_settings(ctx.config("ReContrast", categories[0], dataset=dataset))
-    if ctx.profile.iterations is not None:  # demo/smoke: the profile's budget, with the recipe's switches
-        config = config.replace(
-            iterations=ctx.profile.iterations * len(categories),
-            eval_every=ctx.profile.iterations * len(categories),
-            batch_size=ctx.profile.batch_size,
-            seed=ctx.seed,
+        return not_run(ctx, dataset)
+    cats = ctx.categories if dataset == ctx.dataset else DATASETS[dataset][1]
+    seeds = ctx.seeds if ctx.profile.iterations is not None else (1,)  # the paper's recipe has one seed
+    scores: dict[str, list[float]] = {c: [] for c in cats}
+    for seed in seeds:
+        config = unified_config(ctx.profile, dataset, cats, seed, backbone=ctx.backbone, device=ctx.device)
+        model = ctx.run(config, cats, dataset, root).model
+        for c in cats:
+            test = open_dataset(dataset, root, c, "test", config.image_size, config.crop_size)
+            scores[c].append(evaluate(model, test)["I-AUROC"])
+    scores["all_avg"] = list(np.mean([scores[c] for c in cats], axis=0))
+    label = dataset if dataset != ctx.profile.dataset else f"{dataset} (one model for {len(cats)} categories)"
+    rows = []
+    for c, values in scores.items():
+        s = mean_std(values)
+        paper = paper_value("table4", dataset, c, "ReContrast", "I-AUROC")
+        rows.append(
+            {
+                "data": label,
+                "category": c,
+                "I-AUROC mean": s["mean"],
+                "I-AUROC std": s["std"],
+                "seeds": s["n"],
+                "paper (MVTec AD)" if dataset != "mvtec_ad" else "paper": paper,
+            }
         )
-    size = dict(image_size=config.image_size, crop_size=config.crop_size)
-    model = ctx.run(config, categories, dataset, root).model
-    scores = {c: evaluate(model, open_dataset(dataset, root, c, "test", **size))["I-AUROC"] for c in categories}
-    rows = [
-        _row("table4", dataset, c, "ReContrast", "I-AUROC", v, "one model for all categories")
-        for c, v in scores.items()
-    ]
-    rows.append(
-        _row(
-            "table4",
-            dataset,
-            "all_avg",
-            "ReContrast",
-            "I-AUROC",
-            float(np.mean(list(scores.values()))),
-            "one model for all categories",
-        )
-    )
-    return with_paper(pd.DataFrame(rows))
+    return pd.DataFrame(rows)
 
 
-def medical_table(ctx: Context) -> pd.DataFrame:
-    """Table 5 (I-AUROC, F1, ACC) for APTOS, OCT2017 and ISIC2018, where present."""
-    parts = []
+def medical_tables(ctx: Context) -> dict[str, pd.DataFrame | str]:
+    """Table 5 (I-AUROC, F1, ACC at the F1-optimal threshold on the test set) per medical data set present."""
+    out: dict[str, pd.DataFrame | str] = {}
     for dataset in ("aptos", "oct2017", "isic2018"):
         root = ctx.data_present(dataset)
         if root is None:
-            parts.append(_missing(ctx, "table5", dataset, "ReContrast", ["I-AUROC", "F1", "ACC"]))
+            out[dataset] = not_run(ctx, dataset)
             continue
-        run = ctx.run("ReContrast", dataset, dataset, root)
-        c = run.config
-        test = open_dataset(dataset, root, dataset, "test", c.image_size, c.crop_size)
-        m = compute_metrics(predict(run.model, test), segmentation=False, f1=True)
-        parts.append(
-            with_paper(
-                pd.DataFrame([_row("table5", dataset, "all", "ReContrast", k, m[k]) for k in ("I-AUROC", "F1", "ACC")])
-            )
-        )
-    return pd.concat(parts, ignore_index=True)
+        values: dict[str, list[float]] = {"I-AUROC": [], "F1": [], "ACC": []}
+        for run in [ctx.run("ReContrast", dataset, dataset, root, seed=s) for s in ctx.seeds]:
+            c = run.config
+            test = open_dataset(dataset, root, dataset, "test", c.image_size, c.crop_size)
+            m = compute_metrics(predict(run.model, test, keep_maps=False), segmentation=False, f1=True)
+            for k in values:
+                values[k].append(m[k])
+        rows = [
+            {
+                "dataset": dataset,
+                "metric": k,
+                **mean_std(v),
+                "paper": paper_value("table5", dataset, "all", "ReContrast", k),
+            }
+            for k, v in values.items()
+        ]
+        out[dataset] = pd.DataFrame(rows).assign(difference=lambda d: d["mean"] - d["paper"])
+    return out
 
 
 def backbone_table(ctx: Context) -> pd.DataFrame:
-    """Table A5: parameters and MACs of RD4AD (Config B) and ReContrast per backbone at 256 px (random
-    weights suffice for counting), with the metrics of the backbones trained on this profile."""
+    """Table A5: parameters and MACs of RD4AD (Config B) and ReContrast per backbone at 256 px (random weights
+    suffice for counting), beside the paper's counts."""
     rows = []
     for backbone in ("resnet18", "resnet50", "wide_resnet50_2", "efficientnet_lite0"):
         for preset in ("B", "ReContrast"):
@@ -199,82 +263,88 @@ def backbone_table(ctx: Context) -> pd.DataFrame:
                     "MACs_paper_G": d["macs_paper_G"],
                 }
             )
-    table = pd.DataFrame(rows)
-    for preset, method in (("B", "RD4AD (Config B)"), ("ReContrast", "ReContrast")):
-        run = ctx.run(preset)
-        for m in ("I-AUROC", "P-AUROC", "AUPRO"):
-            table.loc[
-                (table.backbone == ctx.backbone) & (table.method == method), f"{m} ({ctx.dataset}/{ctx.category})"
-            ] = run.metrics["last"][m]
-    return table
+    return pd.DataFrame(rows)
 
 
 def map_pairs_table(ctx: Context) -> pd.DataFrame:
-    """Table A6: I-AUROC of S^map from the frozen pairs, the trained pairs, or all six (no retraining)."""
+    """Table A6: I-AUROC of S^map from the frozen pairs, the trained pairs, or all six (no retraining), mean and
+    std over seeds on the story's category, beside the paper's MVTec AD averages."""
     test = ctx.test_set()
-    run_b, run_r = ctx.run("B"), ctx.run("ReContrast")
     cases = {
-        "Config.B [3 frozen]": (run_b, None),
-        "ReContrast [3 frozen only]": (run_r, [0, 1, 2]),
-        "ReContrast [3 trained only]": (run_r, [3, 4, 5]),
-        "ReContrast [3 trained + 3 frozen]": (run_r, None),
+        "Config.B [3 frozen]": ("B", None),
+        "ReContrast [3 frozen only]": ("ReContrast", [0, 1, 2]),
+        "ReContrast [3 trained only]": ("ReContrast", [3, 4, 5]),
+        "ReContrast [3 trained + 3 frozen]": ("ReContrast", None),
     }
-    note = f"reproduced on {ctx.dataset}/{ctx.category}; paper: MVTec AD average"
-    rows = [
-        _row(
-            "tableA6",
-            "mvtec_ad",
-            "all_avg",
-            name,
-            "I-AUROC",
-            compute_metrics(predict(run.model, test, pairs=pairs), segmentation=False)["I-AUROC"],
-            note,
+    rows = []
+    for name, (preset, pairs) in cases.items():
+        values = [
+            compute_metrics(predict(r.model, test, pairs=pairs, keep_maps=False), segmentation=False)["I-AUROC"]
+            for r in ctx.runs(preset)
+        ]
+        rows.append(
+            {
+                "S^map from": name,
+                "data": _label(ctx.dataset, [ctx.category]),
+                **mean_std(values),
+                "paper (MVTec AD average)": paper_value("tableA6", "mvtec_ad", "all_avg", name, "I-AUROC"),
+            }
         )
-        for name, (run, pairs) in cases.items()
-    ]
-    return with_paper(pd.DataFrame(rows))
+    return pd.DataFrame(rows)
 
 
-def loco_table(ctx: Context) -> pd.DataFrame:
+def loco_table(ctx: Context) -> pd.DataFrame | str:
     """Table A7: structural and logical I-AUROC on MVTec LOCO, where present."""
     root = ctx.data_present("mvtec_loco")
     if root is None:
-        return _missing(
-            ctx, "tableA7", "mvtec_loco", "ReContrast", ["structural I-AUROC", "logical I-AUROC", "mean I-AUROC"]
-        )
-    scores = {"structural I-AUROC": [], "logical I-AUROC": []}
-    for c in DATASETS["mvtec_loco"][1]:
-        run = ctx.run("ReContrast", c, "mvtec_loco", root)
-        cfg = run.config
-        for metric, kind in (("structural I-AUROC", "structural_anomalies"), ("logical I-AUROC", "logical_anomalies")):
-            test = open_dataset(
-                "mvtec_loco", root, c, "test", cfg.image_size, cfg.crop_size, defect_types=("good", kind)
-            )
-            scores[metric].append(
-                compute_metrics(predict(run.model, test, keep_maps=False), segmentation=False)["I-AUROC"]
-            )
-    means = {k: float(np.mean(v)) for k, v in scores.items()}
-    means["mean I-AUROC"] = float(np.mean(list(means.values())))
-    return with_paper(
-        pd.DataFrame([_row("tableA7", "mvtec_loco", "all_avg", "ReContrast", k, v) for k, v in means.items()])
+        return not_run(ctx, "mvtec_loco")
+    scores: dict[str, list[float]] = {"structural I-AUROC": [], "logical I-AUROC": []}
+    for seed in ctx.seeds:
+        per_kind: dict[str, list[float]] = {k: [] for k in scores}
+        for c in DATASETS["mvtec_loco"][1]:
+            run = ctx.run("ReContrast", c, "mvtec_loco", root, seed=seed)
+            cfg = run.config
+            for metric, kind in (
+                ("structural I-AUROC", "structural_anomalies"),
+                ("logical I-AUROC", "logical_anomalies"),
+            ):
+                test = open_dataset(
+                    "mvtec_loco", root, c, "test", cfg.image_size, cfg.crop_size, defect_types=("good", kind)
+                )
+                per_kind[metric].append(
+                    compute_metrics(predict(run.model, test, keep_maps=False), segmentation=False)["I-AUROC"]
+                )
+        for k, v in per_kind.items():
+            scores[k].append(float(np.mean(v)))
+    scores["mean I-AUROC"] = list(np.mean([scores["structural I-AUROC"], scores["logical I-AUROC"]], axis=0))
+    return pd.DataFrame(
+        [
+            {"metric": k, **mean_std(v), "paper": paper_value("tableA7", "mvtec_loco", "all_avg", "ReContrast", k)}
+            for k, v in scores.items()
+        ]
     )
 
 
-def per_category_table(ctx: Context, presets: tuple[str, ...] = ("A", "B", "ReContrast")) -> pd.DataFrame:
-    """Last-evaluation metrics and training cost of ``presets`` on every category of the notebook's data set."""
+def alpha_table(ctx: Context) -> pd.DataFrame:
+    """Table A4: ReContrast at each discard rate alpha of Eq. 5 (alpha = -inf is Config E: no mining), mean and
+    std over seeds on the story's category, beside the paper's MVTec AD averages."""
+    variants = {
+        "-inf": ("E", {}),
+        **{f"{a:g}": ("ReContrast", {"alpha_end": a}) for a in sorted((*ctx.alpha_values(), 1.0))},
+    }
     rows = []
-    for category in ctx.categories:
-        for preset in presets:
-            run = ctx.run(preset, category=category)
+    for name, (preset, overrides) in variants.items():
+        for metric in METRICS:
+            values = [r.metrics["last"][metric] for r in ctx.runs(preset, **overrides)]
             rows.append(
                 {
-                    "category": category,
-                    "preset": preset,
-                    **{k: run.metrics["last"].get(k, np.nan) for k in ("I-AUROC", "P-AUROC", "AUPRO")},
-                    "iterations": run.config.iterations,
-                    "train_s_per_it": run.train_seconds_per_iteration,
+                    "alpha": name,
+                    "metric": metric,
+                    "data": _label(ctx.dataset, [ctx.category]),
+                    **mean_std(values),
+                    "paper (MVTec AD average)": paper_value(
+                        "tableA4", "mvtec_ad", "all_avg", f"ReContrast alpha={name}", metric
+                    ),
                 }
             )
-    table = pd.DataFrame(rows)
-    means = table.groupby("preset", sort=False)[["I-AUROC", "P-AUROC", "AUPRO", "train_s_per_it"]].mean().reset_index()
-    return pd.concat([table, means.assign(category="mean", iterations=table.iterations.iloc[0])], ignore_index=True)
+    return pd.DataFrame(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import logging
 import time
 from pathlib import Path
 
@@ -14,6 +15,17 @@ def notebook_paths(notebooks_dir: Path, only: str | None = None) -> list[Path]:
     if only:
         paths = [p for p in paths if fnmatch.fnmatch(p.stem, only) or fnmatch.fnmatch(p.name, only)]
     return paths
+
+
+class _KnownParameters(logging.Filter):
+    """papermill warns for every parameter that a notebook's parameters cell does not list; rclib's notebooks
+    list only ``profile`` there and read the rest through ``setup(globals())``, so those warnings are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Passed unknown parameter")
+
+
+logging.getLogger("papermill").addFilter(_KnownParameters())
 
 
 def run_notebook(path: Path, out: Path, parameters: dict, timeout: int) -> tuple[str, str]:
@@ -59,7 +71,8 @@ def reproduce(
     for path in paths:
         t0 = time.perf_counter()
         print(f"[{profile}] {path.name} ...", flush=True)
-        status, error = run_notebook(path, out_dir / path.name, {"profile": profile, "progress": False}, timeout)
+        parameters = {"profile": profile, "progress": False, "interactive": False}
+        status, error = run_notebook(path, out_dir / path.name, parameters, timeout)
         rows.append(
             {"notebook": path.name, "seconds": round(time.perf_counter() - t0, 1), "status": status, "error": error}
         )
