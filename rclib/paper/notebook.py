@@ -168,11 +168,13 @@ class Context:
         titles = [Path(s.path).parent.name for s in samples]
         return plots.plot_anomaly_gallery([s.image for s in samples], [s.mask for s in samples], maps, titles)
 
-    def save_figure(self, fig, name: str) -> list[Path]:
-        return plots.savefig(fig, name, self.figures)
+    def save_figure(self, fig, name: str) -> None:
+        """Save ``fig`` as ``<figures>/<name>.png`` and ``.pdf`` (the notebook shows it as usual)."""
+        plots.savefig(fig, name, self.figures)
 
-    def save_table(self, df: pd.DataFrame, name: str) -> list[Path]:
-        return tables.save_table(df, name, self.results / "tables")
+    def save_table(self, table: pd.DataFrame | str, name: str) -> None:
+        """Save ``table`` (or a "not run" line) as ``<results>/tables/<name>.csv`` and ``.md``."""
+        tables.save_table(table, name, self.results / "tables")
 
     def data_present(self, dataset: str) -> Path | None:
         """The folder of ``dataset`` if it is there (``<data_dir>/<dataset>``), else None."""
