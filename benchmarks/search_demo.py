@@ -35,13 +35,12 @@ TEST100 = DemoSpec(n_test_good=50, n_per_defect=10)  # 100 test images per categ
 
 # name -> (changes to the demo profile, claims measured)
 SETTINGS: dict[str, tuple[dict, tuple[str, ...]]] = {
-    "test40": (dict(demo_spec=DemoSpec()), STORY),
     "test100": (dict(demo_spec=TEST100), STORY),
-    "test100-lr3e-4": (dict(demo_spec=TEST100, encoder_lr=3e-4), STORY),
-    "test100-lr1e-4": (dict(demo_spec=TEST100, encoder_lr=1e-4), STORY),
-    "test100-bn-eval": (dict(demo_spec=TEST100, overrides={"encoder_bn_train": False}), STORY),
     "test100-it400": (dict(demo_spec=TEST100, iterations=400, eval_every=80), STORY),
+    "test100-lr1e-4": (dict(demo_spec=TEST100, encoder_lr=1e-4), STORY),
     "test100-it800": (dict(demo_spec=TEST100, iterations=800, eval_every=160), ("C4",)),
+    "test100-bn-eval": (dict(demo_spec=TEST100, overrides={"encoder_bn_train": False}), STORY),
+    "test40": (dict(demo_spec=DemoSpec()), STORY),
 }
 
 
