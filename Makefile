@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.rclib-installed
 PROFILE ?= demo
 
-LINTED := rclib tests benchmarks notebooks
+LINTED := rclib tests benchmarks scripts notebooks
 
 .PHONY: setup reproduce smoke lint test lab student bench clean-results
 

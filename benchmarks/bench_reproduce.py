@@ -1,19 +1,59 @@
-"""Wall time per notebook and in total for a profile (``rclib reproduce`` writes the summary; this prints it)."""
+"""Wall time per notebook and in total for each profile, from the summaries ``rclib reproduce`` writes.
+
+    python benchmarks/bench_reproduce.py            # print results/<profile>/reproduce_summary.csv
+    python benchmarks/bench_reproduce.py --record   # keep the measurements: benchmarks/results/notebook_times.csv
+                                                    # (read by the notebooks' set-up cell and the README) and the
+                                                    # demo's claims, benchmarks/results/demo_claims.csv
+
+Record only after a cold rebuild (``make clean-results reproduce``): a warm cache makes notebooks look fast.
+"""
 
 from __future__ import annotations
 
-import sys
+import argparse
+import platform
+import shutil
 from pathlib import Path
 
 import pandas as pd
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "results"
+PROFILES = ("smoke", "demo")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{psutil.cpu_count(logical=True)}-core {cpu} CPU, {round(psutil.virtual_memory().total / 2**30)} GiB"
+
+
+def summary(profile: str) -> pd.DataFrame | None:
+    path = ROOT / "results" / profile / "reproduce_summary.csv"
+    return pd.read_csv(path, keep_default_na=False) if path.exists() else None
+
+
+def record() -> None:
+    times = {}
+    for profile in PROFILES:
+        table = summary(profile)
+        if table is None:
+            raise SystemExit(f"no summary for {profile}: run `rclib reproduce --profile {profile}` first")
+        times[f"{profile}_s"] = table.set_index("notebook").seconds
+    frame = pd.DataFrame(times).rename_axis("notebook").reset_index().assign(machine=machine())
+    frame.to_csv(OUT / "notebook_times.csv", index=False)
+    shutil.copy(ROOT / "results" / "demo" / "claims.csv", OUT / "demo_claims.csv")
+    print(frame.to_string(index=False))
+    print(f"written {OUT / 'notebook_times.csv'} and {OUT / 'demo_claims.csv'}")
+
 
 if __name__ == "__main__":
-    for profile in sys.argv[1:] or ["smoke", "demo"]:
-        path = ROOT / "results" / profile / "reproduce_summary.csv"
-        if not path.exists():
-            print(f"{profile}: no summary yet; run `rclib reproduce --profile {profile}` (or `make reproduce`)")
-            continue
-        print(f"== {profile} ==")
-        print(pd.read_csv(path).to_string(index=False))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", action="store_true")
+    if parser.parse_args().record:
+        record()
+    else:
+        for profile in PROFILES:
+            table = summary(profile)
+            print(f"== {profile} ==")
+            print("no summary yet (`make reproduce`)" if table is None else table.to_string(index=False))
