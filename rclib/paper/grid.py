@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -116,27 +117,18 @@ def expand(
             profile.categories if request.dataset == profile.dataset else DATASETS[request.dataset][1]
         )
         groups: list[str | tuple[str, ...]] = [cats] if request.unified else list(cats)
-        for seed in tuple(seeds) or request.seeds or profile.seeds:
-            for preset in tuple(p for p in request.presets if not presets or p in presets or table == ""):
-                for variant in request.variants:
-                    for category in groups:
-                        config = _config(
-                            profile, request, preset, category, seed, {**dict(variant), **(overrides or {})}
-                        )
-                        config = config.replace(checkpoint_every=checkpoint_every) if checkpoint_every else config
-                        job = GridJob(
-                            (table,) if table else (), preset, request.dataset, category, seed, config, root, results
-                        )
-                        key = repr((config.result_fields(), request.dataset, category))
-                        if key in jobs:
-                            previous = jobs[key]
-                            job = GridJob(tuple(dict.fromkeys(previous.tables + job.tables)), *_rest(previous))
-                        jobs[key] = job
-    return [_with_folder(j) for j in jobs.values()]
-
-
-def _rest(job: GridJob) -> tuple:
-    return (job.preset, job.dataset, job.category, job.seed, job.config, job.data_root, job.results)
+        chosen = tuple(p for p in request.presets if not presets or p in presets or table == "")
+        for seed, preset, variant, category in product(
+            tuple(seeds) or request.seeds or profile.seeds, chosen, request.variants, groups
+        ):
+            config = _config(profile, request, preset, category, seed, {**dict(variant), **(overrides or {})})
+            config = config.replace(checkpoint_every=checkpoint_every) if checkpoint_every else config
+            job = GridJob((table,) if table else (), preset, request.dataset, category, seed, config, root, results)
+            key = repr((config.result_fields(), request.dataset, category))
+            if key in jobs:  # another table needs the same run
+                job = replace(jobs[key], tables=tuple(dict.fromkeys(jobs[key].tables + job.tables)))
+            jobs[key] = job
+    return [replace(j, folder=_folder(j)) for j in jobs.values()]
 
 
 def _config(profile: Profile, request: TableRuns, preset: str, category, seed: int, variant: dict) -> ReContrastConfig:
@@ -146,12 +138,12 @@ def _config(profile: Profile, request: TableRuns, preset: str, category, seed: i
     return profile_config(profile, preset, request.dataset, category, backbone=profile.backbone, seed=seed, **variant)
 
 
-def _with_folder(job: GridJob) -> GridJob:
+def _folder(job: GridJob) -> Path | None:
+    """The job's cache folder, or None while its data is missing (its key needs the data's fingerprint)."""
     try:
-        folder = run_folder(job.results, job.config, job.dataset, job.data_root, job.category)
+        return run_folder(job.results, job.config, job.dataset, job.data_root, job.category)
     except DataError:
-        folder = None
-    return GridJob(job.tables, *_rest(job), folder=folder)
+        return None
 
 
 # --- cost ----------------------------------------------------------------------------------------------------
