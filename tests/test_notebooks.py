@@ -15,7 +15,7 @@ EXPECTED = {
     "02_config_B_global_cosine": ["figures/fig5a_training_curves_A_B.png", "results/claims.csv"],
     "03_config_C_training_the_encoder": ["figures/fig5b_feature_std_B_C.png"],
     "04_config_D_stop_gradient": ["figures/fig5a_training_curves.png", "figures/fig5b_feature_std.png"],
-    "05_config_E_contrastive_pairs": ["figures/fig2b_six_distance_maps.png"],
+    "05_config_E_contrastive_pairs": ["figures/fig2b_six_distance_maps.png", "figures/fig5b_feature_std_all.png"],
     "06_hard_normal_mining": [
         "figures/fig5c_hard_mining_maps.png",
         "figures/hard_mining_alpha.png",

@@ -235,6 +235,13 @@ def setup(namespace: Mapping[str, Any] | None = None, notebook: str = "", **para
         p.interactive,
     )
     print(prof.note)
+    if prof.iterations is not None:
+        c = ctx.config("ReContrast")
+        print(
+            f"settings: {c.image_size} px, batch {c.batch_size}, {c.iterations} iterations (paper: 2,000 on MVTec AD), "
+            f"encoder learning rate {c.encoder_lr:g} (paper: 1e-5), encoder BatchNorm in "
+            f"{'train' if c.encoder_bn_train else 'eval'} mode, evaluation every {c.eval_every} iterations"
+        )
     if notebook and (times := run_times(notebook)):
         print(times)
     print(f"data: {dataset} at {root}; categories: {', '.join(cats)}; backbone: {ctx.backbone}; seeds: {seeds}")

@@ -169,25 +169,32 @@ def plot_anomaly_gallery(
 
 
 def plot_distance_maps(
-    image: torch.Tensor, mask: torch.Tensor, maps: Sequence[np.ndarray], names: Sequence[str]
+    images: Sequence[torch.Tensor],
+    masks: Sequence[torch.Tensor],
+    maps: Sequence[Sequence[np.ndarray]],
+    names: Sequence[str],
+    titles: Sequence[str],
 ) -> plt.Figure:
-    """Fig. 2b: the regional distance map of each encoder/decoder pair, on one colour scale."""
-    fig, axes = plt.subplots(1, len(maps) + 2, figsize=(1.9 * (len(maps) + 2) + 0.6, 2.3))
-    axes[0].imshow(denormalize(image))
-    axes[0].set_title("image", fontsize=8)
-    axes[1].imshow(np.asarray(mask), cmap="gray", vmin=0, vmax=1)
-    axes[1].set_title("ground truth", fontsize=8)
-    hi = max(float(m.max()) for m in maps)
+    """Fig. 2b: the regional distance map of each encoder/decoder pair, one row per image (a normal one beside a
+    defective one), every map on one colour scale."""
+    rows, cols = len(images), len(names) + 2
+    fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols + 0.6, 2.1 * rows), squeeze=False)
+    hi = max(float(m.max()) for row in maps for m in row)
     shown = None
-    for ax, m, name in zip(axes[2:], maps, names, strict=True):
-        shown = ax.imshow(m, cmap="jet", vmin=0, vmax=hi)
-        ax.set_title(name, fontsize=8)
-    for ax in axes:
+    for r in range(rows):
+        axes[r, 0].imshow(denormalize(images[r]))
+        axes[r, 0].set_ylabel(titles[r], fontsize=8)
+        axes[r, 1].imshow(np.asarray(masks[r]), cmap="gray", vmin=0, vmax=1)
+        for ax, m in zip(axes[r, 2:], maps[r], strict=True):
+            shown = ax.imshow(m, cmap="jet", vmin=0, vmax=hi)
+    for c, name in enumerate(["image", "ground truth", *names]):
+        axes[0, c].set_title(name, fontsize=8)
+    for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-    bar = fig.colorbar(shown, ax=list(axes[2:]), fraction=0.02, pad=0.02)
-    bar.set_label("1 - cos (Eq. 1)", fontsize=8)
+    bar = fig.colorbar(shown, ax=axes[:, 2:].ravel().tolist(), fraction=0.02, pad=0.02)
+    bar.set_label("1 - cos (Eq. 1), same scale in every panel", fontsize=8)
     return fig
 
 
