@@ -32,6 +32,7 @@ OUT = ROOT / "benchmarks" / "results"
 SEEDS = (1, 11, 111)
 STORY = ("C1", "C2", "C3", "C4", "C6", "C7")  # C5 (the landscape) does not depend on these settings' data sizes
 TEST100 = DemoSpec(n_test_good=50, n_per_defect=10)  # 100 test images per category (50 normal, 50 defective)
+TEST40 = DemoSpec(n_test_good=20, n_per_defect=4)  # the first demo's test sets
 
 # name -> (changes to the demo profile, claims measured)
 SETTINGS: dict[str, tuple[dict, tuple[str, ...]]] = {
@@ -40,7 +41,7 @@ SETTINGS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "test100-lr1e-4": (dict(demo_spec=TEST100, encoder_lr=1e-4), STORY),
     "test100-it800": (dict(demo_spec=TEST100, iterations=800, eval_every=160), ("C4",)),
     "test100-bn-eval": (dict(demo_spec=TEST100, overrides={"encoder_bn_train": False}), STORY),
-    "test40": (dict(demo_spec=DemoSpec()), STORY),
+    "test40": (dict(demo_spec=TEST40), STORY),
 }
 
 

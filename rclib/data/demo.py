@@ -37,8 +37,8 @@ class DemoSpec:
 
     size: int = 128  # side of the saved crops, in pixels
     n_train: int = 60
-    n_test_good: int = 20
-    n_per_defect: int = 4
+    n_test_good: int = 50
+    n_per_defect: int = 10  # per defect kind: 50 defective test images, as many as normal ones
     train_rows: float = 0.6  # top fraction of the photo used for training crops; the test strip is below
     contrast: float = 1.0  # scales every defect's intensity change
     seed: int = 0
