@@ -310,7 +310,7 @@ def record(observations: Sequence[Observation], path: Path) -> pd.DataFrame:
     """Write the observations into the claims table at ``path``, replacing earlier rows of the same parts."""
     new = pd.DataFrame([o.row() for o in observations], columns=COLUMNS)
     if path.exists():
-        old = pd.read_csv(path)
+        old = pd.read_csv(path, dtype={"notebook": str})
         new = pd.concat([old[~old.claim.isin(new.claim)], new]).sort_values("claim", kind="stable")
     path.parent.mkdir(parents=True, exist_ok=True)
     new.to_csv(path, index=False, float_format="%.4g")
