@@ -27,6 +27,8 @@ def test_story_notebook_teaches(path):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "**You will learn:**" in text and "**Prerequisites:**" in text and "**Run time:**" in text
     assert "## Exercises" in text and "## Summary" in text
+    swallowed = re.findall(r"^# #+ .*$", code, flags=re.M)
+    assert not swallowed, f"{path.name}: markdown headings commented out inside code cells: {swallowed}"
     items = re.findall(r"^\d\. \*\*", text.split("## Exercises", 1)[1], flags=re.M)
     assert 3 <= len(items) <= 5, f"{path.name}: {len(items)} exercises"
     assert exercises(nb), f"{path.name} has no coding exercise with a check"

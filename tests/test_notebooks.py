@@ -117,7 +117,7 @@ def test_every_parameter_reaches_the_context(name, demo_root, tmp_path):
     for cell in cells:  # up to and including the set-up cell, in-process
         if cell["cell_type"] == "code":
             exec("".join(cell["source"]), namespace)
-            if "setup(globals())" in "".join(cell["source"]):
+            if "setup(globals()" in "".join(cell["source"]):
                 break
     ctx = namespace["ctx"]
     seen = {
