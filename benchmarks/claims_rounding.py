@@ -30,21 +30,7 @@ def main() -> None:
     data_dir = ROOT / "data"
     results = ROOT / "results" / "rounding" / "demo"
     root = default_data_root(profile, "demo", data_dir)
-    ctx = Context(
-        profile,
-        "demo",
-        root,
-        profile.categories,
-        profile.backbone,
-        profile.seeds,
-        "cpu",
-        False,
-        False,
-        results,
-        results / "figures",
-        data_dir,
-        False,
-    )
+    ctx = Context.for_profile(profile, root, results, data_dir)
     off = pd.DataFrame([o.row() for o in measure(ctx)])
     on = pd.read_csv(ROOT / "results" / "demo" / "claims.csv")
     both = on.merge(off, on="claim", suffixes=(" channels_last on", " channels_last off"))

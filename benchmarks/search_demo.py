@@ -40,6 +40,7 @@ SETTINGS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "test100-it400": (dict(demo_spec=TEST100, iterations=400, eval_every=80), STORY),
     "test100-lr1e-4": (dict(demo_spec=TEST100, encoder_lr=1e-4), STORY),
     "test100-it800": (dict(demo_spec=TEST100, iterations=800, eval_every=160), ("C4",)),
+    "test100-it1600": (dict(demo_spec=TEST100, iterations=1600, eval_every=320), ("C4",)),
     "test100-bn-eval": (dict(demo_spec=TEST100, overrides={"encoder_bn_train": False}), STORY),
     "test40": (dict(demo_spec=TEST40), STORY),
 }
@@ -53,21 +54,7 @@ def context(name: str, changes: dict) -> Context:
     spec = profile.demo_spec
     folder = f"test{spec.n_test_good + len(DEFECTS) * spec.n_per_defect}_contrast{spec.contrast:g}"
     root = default_data_root(dataclasses.replace(profile, name=folder), "demo", data_dir)
-    results = ROOT / "results" / "search" / name
-    return Context(
-        profile,
-        "demo",
-        root,
-        profile.categories,
-        profile.backbone,
-        SEEDS,
-        "cpu",
-        False,
-        False,
-        results,
-        results / "figures",
-        data_dir,
-    )
+    return Context.for_profile(profile, root, ROOT / "results" / "search" / name, data_dir)
 
 
 def run_rows(name: str, ctx: Context) -> list[dict]:

@@ -95,6 +95,26 @@ class Context:
     data_dir: Path
     interactive: bool = True
 
+    @classmethod
+    def for_profile(cls, profile: Profile, data_root: Path, results: Path, data_dir: Path) -> Context:
+        """A non-interactive context of ``profile`` as it stands (its data set, categories, backbone and seeds) on
+        the CPU, writing under ``results``: for scripts that measure claims outside the notebooks."""
+        return cls(
+            profile,
+            profile.dataset,
+            Path(data_root),
+            tuple(profile.categories),
+            profile.backbone,
+            tuple(profile.seeds),
+            "cpu",
+            False,
+            False,
+            Path(results),
+            Path(results) / "figures",
+            Path(data_dir),
+            False,
+        )
+
     @property
     def category(self) -> str:
         """The category the story notebooks follow."""
