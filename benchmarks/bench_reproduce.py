@@ -4,6 +4,7 @@
     python benchmarks/bench_reproduce.py --record   # keep the measurements: benchmarks/results/notebook_times.csv
                                                     # (read by the notebooks' set-up cell and the README) and the
                                                     # demo's claims, benchmarks/results/demo_claims.csv
+    python benchmarks/bench_reproduce.py --record --root CLONE   # the same, from a fresh clone's rebuild
 
 Record only after a cold rebuild (``make clean-results reproduce``): a warm cache makes notebooks look fast.
 """
@@ -28,21 +29,21 @@ def machine() -> str:
     return f"{psutil.cpu_count(logical=True)}-core {cpu} CPU, {round(psutil.virtual_memory().total / 2**30)} GiB"
 
 
-def summary(profile: str) -> pd.DataFrame | None:
-    path = ROOT / "results" / profile / "reproduce_summary.csv"
+def summary(profile: str, root: Path = ROOT) -> pd.DataFrame | None:
+    path = root / "results" / profile / "reproduce_summary.csv"
     return pd.read_csv(path, keep_default_na=False) if path.exists() else None
 
 
-def record() -> None:
+def record(root: Path = ROOT) -> None:
     times = {}
     for profile in PROFILES:
-        table = summary(profile)
+        table = summary(profile, root)
         if table is None:
             raise SystemExit(f"no summary for {profile}: run `rclib reproduce --profile {profile}` first")
         times[f"{profile}_s"] = table.set_index("notebook").seconds
     frame = pd.DataFrame(times).rename_axis("notebook").reset_index().assign(machine=machine())
     frame.to_csv(OUT / "notebook_times.csv", index=False)
-    shutil.copy(ROOT / "results" / "demo" / "claims.csv", OUT / "demo_claims.csv")
+    shutil.copy(root / "results" / "demo" / "claims.csv", OUT / "demo_claims.csv")
     print(frame.to_string(index=False))
     print(f"written {OUT / 'notebook_times.csv'} and {OUT / 'demo_claims.csv'}")
 
@@ -50,10 +51,12 @@ def record() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--record", action="store_true")
-    if parser.parse_args().record:
-        record()
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose results/ to read")
+    args = parser.parse_args()
+    if args.record:
+        record(args.root)
     else:
         for profile in PROFILES:
-            table = summary(profile)
+            table = summary(profile, args.root)
             print(f"== {profile} ==")
             print("no summary yet (`make reproduce`)" if table is None else table.to_string(index=False))

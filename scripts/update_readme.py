@@ -1,6 +1,8 @@
 """Regenerate the README's measured sections from result files, so that no measured number is typed by hand:
-what the demo shows (``benchmarks/results/demo_claims.csv``) and the notebooks' run times
-(``benchmarks/results/notebook_times.csv``). ``tests/test_readme.py`` fails when the README is out of date.
+what the demo shows (``benchmarks/results/demo_claims.csv``, ``claims_rounding.csv``), the notebooks' run times
+(``benchmarks/results/notebook_times.csv``), the minutes per ``make`` target on a fresh clone
+(``benchmarks/results/make_targets.csv``) and the paper grid's cost (``benchmarks/results/grid_cost.csv``).
+``tests/test_readme.py`` fails when the README is out of date.
 
     python scripts/update_readme.py
 """
@@ -19,17 +21,27 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 def claims_section() -> str:
     claims = pd.read_csv(RESULTS / "demo_claims.csv")
-    lines = ["| claim | notebook | what the paper predicts | verdict on the demo |", "|---|---|---|---|"]
+    rounding = pd.read_csv(RESULTS / "claims_rounding.csv").set_index("claim")["verdict channels_last off"]
+    lines = [
+        "| claim | notebook | what the paper predicts | verdict on the demo | with another rounding |",
+        "|---|---|---|---|---|",
+    ]
     for row in claims.itertuples():
+        other = rounding.get(row.claim, "not measured")
         lines.append(
-            f"| {row.claim} | {int(row.notebook):02d} | {row.paper} | **{row.verdict}** ({row.n_seeds} seeds) |"
+            f"| {row.claim} | {int(row.notebook):02d} | {row.paper} | **{row.verdict}** ({row.n_seeds} seeds) "
+            f"| {other} |"
         )
     counts = claims.verdict.value_counts()
     tally = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduced", "inconclusive", "not reproduced"))
+    same = claims.claim.map(rounding).eq(claims.verdict)
     lines += [
         "",
         f"{len(claims)} claim parts: {tally}. The measured values behind each verdict are in "
-        "`benchmarks/results/demo_claims.csv` (columns `observed_mean`, `observed_std`, `n_seeds`).",
+        "`benchmarks/results/demo_claims.csv` (columns `observed_mean`, `observed_std`, `n_seeds`). The last column "
+        "is the verdict of the same claim with `channels_last` off, another float rounding of the same computation "
+        f"(`benchmarks/claims_rounding.py`): {int(same.sum())} of {len(claims)} verdicts are the same; where one "
+        "differs, the seeds do not settle that claim.",
     ]
     return "\n".join(lines)
 
@@ -45,13 +57,61 @@ def times_section() -> str:
     return "\n".join(lines)
 
 
-SECTIONS = {"claims": claims_section, "times": times_section}
+def targets_section() -> str:
+    targets = pd.read_csv(RESULTS / "make_targets.csv")
+    lines = ["| on a fresh clone | minutes | exit code |", "|---|---|---|"]
+    for row in targets.itertuples():
+        setup = " (includes creating `.venv`)" if row.includes_setup else ""
+        lines.append(f"| `{row.target}`{setup} | {row.minutes:.0f} | {row.exit_code} |")
+    first = targets.iloc[0]
+    lines += [
+        "",
+        f"Measured one after another in a fresh clone of commit {first.commit} on a {first.machine} "
+        "(`python benchmarks/bench_make.py`, `benchmarks/results/make_targets.csv`).",
+    ]
+    return "\n".join(lines)
+
+
+def grid_cost_section() -> str:
+    cost = pd.read_csv(RESULTS / "grid_cost.csv")
+    lines = ["| tables | jobs | training PFLOP | GPU hours |", "|---|---|---|---|"]
+    for row in cost.itertuples():
+        tables = "all of them (shared runs once)" if " " in row.tables else row.tables
+        lines.append(f"| {tables} | {row.jobs} | {row.PFLOP:,.0f} | {row.gpu_hours:.1f} |")
+    lines += [
+        "",
+        f"GPU hours at an assumed {cost.assumed_tflops.iloc[0]:g} sustained TFLOP/s per GPU (an assumption, not a "
+        "measurement: no GPU has timed rclib yet), training steps only (evaluation and data loading come on top); "
+        "`python benchmarks/grid_cost.py --tflops T` recomputes it for your GPUs.",
+    ]
+    return "\n".join(lines)
+
+
+SECTIONS = {
+    "claims": claims_section,
+    "times": times_section,
+    "targets": targets_section,
+    "grid_cost": grid_cost_section,
+}
+MAKERS = {  # what writes each section's result files
+    "claims": "make reproduce; python benchmarks/bench_reproduce.py --record; python benchmarks/claims_rounding.py",
+    "times": "make reproduce smoke; python benchmarks/bench_reproduce.py --record",
+    "targets": "python benchmarks/bench_make.py",
+    "grid_cost": "python benchmarks/grid_cost.py",
+}
+
+
+def section(name: str) -> str:
+    try:
+        return SECTIONS[name]()
+    except FileNotFoundError as missing:
+        return f"Not measured yet: `{Path(missing.filename).name}` is missing (`{MAKERS[name]}`)."
 
 
 def render(text: str) -> str:
-    for name, make in SECTIONS.items():
-        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", re.S)
-        text = pattern.sub(lambda m, make=make: m.group(1) + make() + m.group(2), text)
+    for name in SECTIONS:
+        pattern = re.compile(rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", re.S)
+        text = pattern.sub(lambda m, name=name: m.group(1) + section(name) + "\n" + m.group(2), text)
     return text
 
 
