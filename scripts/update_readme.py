@@ -50,10 +50,13 @@ def times_section() -> str:
     times = pd.read_csv(RESULTS / "notebook_times.csv")
     lines = ["| notebook | smoke | demo |", "|---|---|---|"]
     for row in times.itertuples():
-        lines.append(
-            f"| {row.notebook.removesuffix('.ipynb')} | {round(row.smoke_s)} s | {round(row.demo_s / 60)} min |"
-        )
-    lines += ["", f"Measured cold on a {times.machine.iloc[0]} (`benchmarks/results/notebook_times.csv`)."]
+        lines.append(f"| {row.notebook.removesuffix('.ipynb')} | {row.smoke_s:.0f} s | {row.demo_s / 60:.1f} min |")
+    lines += [
+        "",
+        f"Measured cold, in order, on a {times.machine.iloc[0]} (`benchmarks/results/notebook_times.csv`). A run is "
+        "trained by the first notebook that needs it and cached for the others (03 trains D and E for its claims, "
+        "so 04 is quick); a notebook run alone on a cold cache takes longer.",
+    ]
     return "\n".join(lines)
 
 
@@ -62,7 +65,7 @@ def targets_section() -> str:
     lines = ["| on a fresh clone | minutes | exit code |", "|---|---|---|"]
     for row in targets.itertuples():
         setup = " (includes creating `.venv`)" if row.includes_setup else ""
-        lines.append(f"| `{row.target}`{setup} | {row.minutes:.0f} | {row.exit_code} |")
+        lines.append(f"| `{row.target}`{setup} | {row.minutes:.1f} | {row.exit_code} |")
     first = targets.iloc[0]
     lines += [
         "",
