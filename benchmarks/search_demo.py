@@ -104,7 +104,7 @@ def main() -> None:
 def merge(path: Path, new: pd.DataFrame, keys: list[str]) -> None:
     """Replace the rows of ``path`` that ``new`` measures again; keep the others."""
     if path.exists():
-        old = pd.read_csv(path)
+        old = pd.read_csv(path, dtype={"notebook": str})
         old = old[~old.set_index(keys).index.isin(new.set_index(keys).index)]
         new = pd.concat([old, new], ignore_index=True)
     new.to_csv(path, index=False, float_format="%.4g")
