@@ -43,6 +43,7 @@ SETTINGS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "test100-it1600": (dict(demo_spec=TEST100, iterations=1600, eval_every=320), ("C4",)),
     "test100-bn-eval": (dict(demo_spec=TEST100, overrides={"encoder_bn_train": False}), STORY),
     "test40": (dict(demo_spec=TEST40), STORY),
+    "test100-contrast1.5": (dict(demo_spec=dataclasses.replace(TEST100, contrast=1.5)), ("C3",)),
 }
 
 
