@@ -19,75 +19,92 @@ README = ROOT / "README.md"
 RESULTS = ROOT / "benchmarks" / "results"
 
 
+def table(header: list[str], rows: list[list], note: str) -> str:
+    """A markdown table with a note below it (what it measures and where the numbers come from)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join([*lines, "", note])
+
+
 def claims_section() -> str:
     claims = pd.read_csv(RESULTS / "demo_claims.csv")
     rounding = pd.read_csv(RESULTS / "claims_rounding.csv").set_index("claim")["verdict channels_last off"]
-    lines = [
-        "| claim | notebook | what the paper predicts | verdict on the demo | with another rounding |",
-        "|---|---|---|---|---|",
+    rows = [
+        [
+            row.claim,
+            f"{int(row.notebook):02d}",
+            row.paper,
+            f"**{row.verdict}** ({row.n_seeds} seeds)",
+            rounding.get(row.claim, "not measured"),
+        ]
+        for row in claims.itertuples()
     ]
-    for row in claims.itertuples():
-        other = rounding.get(row.claim, "not measured")
-        lines.append(
-            f"| {row.claim} | {int(row.notebook):02d} | {row.paper} | **{row.verdict}** ({row.n_seeds} seeds) "
-            f"| {other} |"
-        )
     counts = claims.verdict.value_counts()
     tally = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduced", "inconclusive", "not reproduced"))
     same = claims.claim.map(rounding).eq(claims.verdict)
-    lines += [
-        "",
+    return table(
+        ["claim", "notebook", "what the paper predicts", "verdict on the demo", "with another rounding"],
+        rows,
         f"{len(claims)} claim parts: {tally}. The measured values behind each verdict are in "
         "`benchmarks/results/demo_claims.csv` (columns `observed_mean`, `observed_std`, `n_seeds`). The last column "
         "is the verdict of the same claim with `channels_last` off, another float rounding of the same computation "
         f"(`benchmarks/claims_rounding.py`): {int(same.sum())} of {len(claims)} verdicts are the same; where one "
         "differs, the seeds do not settle that claim.",
-    ]
-    return "\n".join(lines)
+    )
 
 
 def times_section() -> str:
     times = pd.read_csv(RESULTS / "notebook_times.csv")
-    lines = ["| notebook | smoke | demo |", "|---|---|---|"]
-    for row in times.itertuples():
-        lines.append(f"| {row.notebook.removesuffix('.ipynb')} | {row.smoke_s:.0f} s | {row.demo_s / 60:.1f} min |")
-    lines += [
-        "",
+    rows = [
+        [row.notebook.removesuffix(".ipynb"), f"{row.smoke_s:.0f} s", f"{row.demo_s / 60:.1f} min"]
+        for row in times.itertuples()
+    ]
+    return table(
+        ["notebook", "smoke", "demo"],
+        rows,
         f"Measured cold, in order, on a {times.machine.iloc[0]} (`benchmarks/results/notebook_times.csv`). A run is "
         "trained by the first notebook that needs it and cached for the others (03 trains D and E for its claims, "
         "so 04 is quick); a notebook run alone on a cold cache takes longer.",
-    ]
-    return "\n".join(lines)
+    )
 
 
 def targets_section() -> str:
     targets = pd.read_csv(RESULTS / "make_targets.csv")
-    lines = ["| on a fresh clone | minutes | exit code |", "|---|---|---|"]
-    for row in targets.itertuples():
-        setup = " (includes creating `.venv`)" if row.includes_setup else ""
-        lines.append(f"| `{row.target}`{setup} | {row.minutes:.1f} | {row.exit_code} |")
+    rows = [
+        [
+            f"`{row.target}`" + (" (includes creating `.venv`)" if row.includes_setup else ""),
+            f"{row.minutes:.1f}",
+            row.exit_code,
+        ]
+        for row in targets.itertuples()
+    ]
     first = targets.iloc[0]
-    lines += [
-        "",
+    return table(
+        ["on a fresh clone", "minutes", "exit code"],
+        rows,
         f"Measured one after another in a fresh clone of commit {first.commit} on a {first.machine} "
         "(`python benchmarks/bench_make.py`, `benchmarks/results/make_targets.csv`).",
-    ]
-    return "\n".join(lines)
+    )
 
 
 def grid_cost_section() -> str:
     cost = pd.read_csv(RESULTS / "grid_cost.csv")
-    lines = ["| tables | jobs | training PFLOP | GPU hours |", "|---|---|---|---|"]
-    for row in cost.itertuples():
-        tables = "all of them (shared runs once)" if " " in row.tables else row.tables
-        lines.append(f"| {tables} | {row.jobs} | {row.PFLOP:,.0f} | {row.gpu_hours:.1f} |")
-    lines += [
-        "",
+    rows = [
+        [
+            "all of them (shared runs once)" if " " in row.tables else row.tables,
+            row.jobs,
+            f"{row.PFLOP:,.0f}",
+            f"{row.gpu_hours:.1f}",
+        ]
+        for row in cost.itertuples()
+    ]
+    return table(
+        ["tables", "jobs", "training PFLOP", "GPU hours"],
+        rows,
         f"GPU hours at an assumed {cost.assumed_tflops.iloc[0]:g} sustained TFLOP/s per GPU (an assumption, not a "
         "measurement: no GPU has timed rclib yet), training steps only (evaluation and data loading come on top); "
         "`python benchmarks/grid_cost.py --tflops T` recomputes it for your GPUs.",
-    ]
-    return "\n".join(lines)
+    )
 
 
 SECTIONS = {
