@@ -31,8 +31,12 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results"
 SEEDS = (1, 11, 111)
 STORY = ("C1", "C2", "C3", "C4", "C6", "C7")  # C5 (the landscape) does not depend on these settings' data sizes
-TEST100 = DemoSpec(n_test_good=50, n_per_defect=10)  # 100 test images per category (50 normal, 50 defective)
-TEST40 = DemoSpec(n_test_good=20, n_per_defect=4)  # the first demo's test sets
+# 100 test images per category (50 normal, 50 defective), train crops from the top of each photo and test crops from
+# the bottom, defects of equal brightness change on every texture
+TEST100 = DemoSpec(n_test_good=50, n_per_defect=10, texture_gain=False, layout="strip")
+TEST40 = dataclasses.replace(TEST100, n_test_good=20, n_per_defect=4)  # the first demo's test sets
+TEXTURE = dataclasses.replace(TEST100, texture_gain=True)  # brightness changes scaled per texture
+QUADRANTS = dataclasses.replace(TEXTURE, layout="quadrants")  # train and test crops from diagonal quarters
 
 # name -> (changes to the demo profile, claims measured)
 SETTINGS: dict[str, tuple[dict, tuple[str, ...]]] = {
@@ -44,6 +48,8 @@ SETTINGS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "test100-bn-eval": (dict(demo_spec=TEST100, overrides={"encoder_bn_train": False}), STORY),
     "test40": (dict(demo_spec=TEST40), STORY),
     "test100-contrast1.5": (dict(demo_spec=dataclasses.replace(TEST100, contrast=1.5)), ("C3",)),
+    "test100-texture": (dict(demo_spec=TEXTURE), ("C3",)),
+    "test100-quadrants": (dict(demo_spec=QUADRANTS), ("C3",)),
 }
 
 
@@ -54,6 +60,7 @@ def context(name: str, changes: dict) -> Context:
     data_dir = ROOT / "results" / "search" / "data"
     spec = profile.demo_spec
     folder = f"test{spec.n_test_good + len(DEFECTS) * spec.n_per_defect}_contrast{spec.contrast:g}"
+    folder += ("_texture" if spec.texture_gain else "") + ("_quadrants" if spec.layout == "quadrants" else "")
     root = default_data_root(dataclasses.replace(profile, name=folder), "demo", data_dir)
     return Context.for_profile(profile, root, ROOT / "results" / "search" / name, data_dir)
 

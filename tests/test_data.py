@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from PIL import Image
 from scipy import ndimage
 
 from rclib.data import DataError, DemoSpec, MedicalFolder, MVTecLayout, open_dataset, write_demo_data
-from rclib.data.demo import DEFECTS, SOURCES, make_defect
+from rclib.data.demo import DEFECTS, SOURCES, make_defect, regions, texture_contrast
 
 
 def test_mvtec_layout_items(tiny_mvtec):
@@ -124,6 +125,34 @@ def test_demo_data_is_deterministic(tmp_path):
     assert not filecmp.cmp(a / "brick/train/good/000.png", c / "brick/train/good/000.png", shallow=False)
 
 
+def test_texture_gain_scales_defects_on_busy_textures_only(tmp_path):
+    """Brick, on which the defects were tuned, is written byte for byte as without the gain; on grass a scratch
+    brightens by the texture's contrast relative to brick's."""
+    spec = DemoSpec(size=48, n_train=1, n_test_good=1, n_per_defect=1)
+    on = write_demo_data(tmp_path / "on", spec, categories=("brick", "grass"))
+    off = write_demo_data(
+        tmp_path / "off", dataclasses.replace(spec, texture_gain=False), categories=("brick", "grass")
+    )
+    for f in sorted(p.relative_to(on / "brick") for p in (on / "brick").rglob("*.png")):
+        assert filecmp.cmp(on / "brick" / f, off / "brick" / f, shallow=False), f
+    photos = {name: SOURCES[name]().astype(float) / 255 for name in ("brick", "grass")}
+    gain = texture_contrast(photos["grass"]) / texture_contrast(photos["brick"])
+    assert 2.0 < gain < 2.6
+
+    def scratch_step(root: Path) -> float:
+        img = np.asarray(Image.open(root / "grass/test/scratch/000.png"), dtype=float)
+        mask = np.asarray(Image.open(root / "grass/ground_truth/scratch/000_mask.png")) > 0
+        return float(img[mask].mean())
+
+    assert scratch_step(on) > scratch_step(off) + 0.22 * 255 * (gain - 1) * 0.5  # clipping at white eats some
+
+
+def test_texture_contrast_is_the_mean_local_std():
+    assert texture_contrast(np.full((32, 32), 0.5)) == pytest.approx(0.0, abs=1e-7)
+    stripes = np.tile([0.0, 1.0], (32, 16))  # every 9 x 9 window holds 4 or 5 of one value out of 9 per row
+    assert texture_contrast(stripes) == pytest.approx(np.sqrt(20 / 81), rel=0.01)
+
+
 @pytest.mark.parametrize("kind", DEFECTS)
 def test_demo_masks_cover_exactly_the_defects(kind):
     rng = np.random.default_rng(5)
@@ -145,6 +174,22 @@ def test_demo_layout_loads(demo_root: Path):
     assert all(test[i].mask.any() == bool(test.labels[i]) for i in range(len(test)))
 
 
-def test_demo_spec_rejects_crops_larger_than_the_test_strip():
+def test_demo_spec_rejects_crops_larger_than_their_regions():
+    with pytest.raises(ValueError, match=r"demo size=300: expected 32..256 px"):
+        DemoSpec(size=300)
     with pytest.raises(ValueError, match=r"demo size=256: expected 32..197 px"):
-        DemoSpec(size=256)
+        DemoSpec(size=256, layout="strip")
+    with pytest.raises(ValueError, match=r"demo layout='grid': expected one of quadrants, strip"):
+        DemoSpec(layout="grid")
+
+
+@pytest.mark.parametrize("layout", ["quadrants", "strip"])
+def test_train_and_test_regions_are_disjoint(layout):
+    train, test = regions(DemoSpec(layout=layout))
+    for t0, b0, l0, r0 in train:
+        for t1, b1, l1, r1 in test:
+            assert min(b0, b1) <= max(t0, t1) or min(r0, r1) <= max(l0, l1)  # no shared pixel
+    covered = np.zeros((512, 512), int)
+    for top, bottom, left, right in train + test:
+        covered[top:bottom, left:right] += 1
+    assert covered.max() == 1

@@ -1,14 +1,18 @@
 """The embedded demo data set: real photographs with synthetic defects, in the MVTec AD folder layout.
 
 scikit-image ships real texture photographs (``brick``, ``grass``, ``gravel``; 512 x 512, greyscale). Each
-becomes one category: normal training crops come from the top of the photo, test crops from a disjoint
-strip at the bottom, and about half of the test crops receive one synthetic defect (scratch, crack, stain,
-hole, or foreign texture pasted from another photo) with its exact pixel mask. Everything is drawn from a
+becomes one category: normal training crops come from two diagonal quarters of the photo, test crops from the
+other two (``layout="quadrants"``; the first demo's ``"strip"`` took training crops from the top and test crops
+from the bottom, which on grass and gravel made normal test crops look unlike the training ones), and half of
+the test crops receive one synthetic defect (scratch, crack, stain, hole, or foreign texture pasted from another
+photo) with its exact pixel mask. Everything is drawn from a
 seeded generator, so the same arguments write the same bytes on every machine.
 
 The normal images are real; the defects are synthetic. They are deliberately subtle (low contrast, a few
 percent of the crop, foreign texture matched in brightness and contrast) so that an untrained model does
-not score near 100 I-AUROC.
+not score near 100 I-AUROC. Their brightness changes were tuned on brick; on a busier texture they are scaled
+by its :func:`texture_contrast` relative to brick's (grass and gravel: about 2.3 and 2.1 times), without which
+a scratch, crack or stain on grass or gravel is invisible even to a person, and detection sits at chance.
 """
 
 from __future__ import annotations
@@ -21,14 +25,17 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy.ndimage import uniform_filter
 from skimage import data as skdata
 
 from .fingerprint import data_fingerprint
 
 SOURCES: dict[str, Callable[[], np.ndarray]] = {"brick": skdata.brick, "grass": skdata.grass, "gravel": skdata.gravel}
 DEFECTS = ("scratch", "crack", "stain", "hole", "foreign")
+LAYOUTS = ("quadrants", "strip")
 PHOTO_SIZE = 512  # side of the scikit-image texture photographs
 STRIP_GAP = 8  # rows left out between the training region and the test strip
+MIN_BRIGHTNESS = 0.1  # darkening defects keep at least this fraction of the pixels' brightness
 
 
 @dataclass(frozen=True)
@@ -39,27 +46,47 @@ class DemoSpec:
     n_train: int = 60
     n_test_good: int = 50
     n_per_defect: int = 10  # per defect kind: 50 defective test images, as many as normal ones
-    train_rows: float = 0.6  # top fraction of the photo used for training crops; the test strip is below
+    layout: str = "quadrants"  # where train and test crops come from: "quadrants" or "strip" (see regions())
+    train_rows: float = 0.6  # "strip" only: top fraction of the photo used for training crops; the test strip is below
     contrast: float = 1.0  # scales every defect's intensity change
+    texture_gain: bool = True  # brighten/darken by the texture's contrast relative to brick's (see write_demo_data)
     seed: int = 0
 
     def __post_init__(self) -> None:
-        strip = PHOTO_SIZE - int(PHOTO_SIZE * self.train_rows) - STRIP_GAP
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"demo layout={self.layout!r}: expected one of {', '.join(LAYOUTS)}")
         if not 0.2 <= self.train_rows <= 0.8:
             raise ValueError(f"demo train_rows={self.train_rows}: expected 0.2..0.8 of the photo's height")
-        if not 32 <= self.size <= min(strip, int(PHOTO_SIZE * self.train_rows)):
+        largest = min(min(bottom - top, right - left) for top, bottom, left, right in sum(regions(self), []))
+        if not 32 <= self.size <= largest:
             raise ValueError(
-                f"demo size={self.size}: expected 32..{min(strip, int(PHOTO_SIZE * self.train_rows))} px "
-                f"(the test strip of the 512 px photos is {strip} px high)"
+                f"demo size={self.size}: expected 32..{largest} px "
+                f"(the smallest train or test region of the 512 px photos in layout {self.layout!r})"
             )
         for name in ("n_train", "n_test_good", "n_per_defect"):
             if getattr(self, name) < 1:
                 raise ValueError(f"demo {name}={getattr(self, name)}: expected a positive integer")
 
 
-def _crop(photo: np.ndarray, rows: tuple[int, int], size: int, rng: np.random.Generator) -> np.ndarray:
-    y = int(rng.integers(rows[0], rows[1] - size + 1))
-    x = int(rng.integers(0, photo.shape[1] - size + 1))
+Region = tuple[int, int, int, int]  # rows [top, bottom) and columns [left, right) of a photo
+
+
+def regions(spec: DemoSpec) -> tuple[list[Region], list[Region]]:
+    """``(train regions, test regions)``: disjoint rectangles of the photo that crops are drawn from."""
+    if spec.layout == "strip":
+        split = int(PHOTO_SIZE * spec.train_rows)
+        return [(0, split, 0, PHOTO_SIZE)], [(split + STRIP_GAP, PHOTO_SIZE, 0, PHOTO_SIZE)]
+    half = PHOTO_SIZE // 2
+    top_left, bottom_right = (0, half, 0, half), (half, PHOTO_SIZE, half, PHOTO_SIZE)
+    top_right, bottom_left = (0, half, half, PHOTO_SIZE), (half, PHOTO_SIZE, 0, half)
+    return [top_left, bottom_right], [top_right, bottom_left]
+
+
+def _crop(photo: np.ndarray, where: list[Region], size: int, rng: np.random.Generator) -> np.ndarray:
+    """A random ``size`` crop inside one of the regions ``where``, mirrored left-right half of the time."""
+    top, bottom, left, right = where[int(rng.integers(len(where)))] if len(where) > 1 else where[0]
+    y = int(rng.integers(top, bottom - size + 1))
+    x = int(rng.integers(left, right - size + 1))
     crop = photo[y : y + size, x : x + size]
     return crop[:, ::-1].copy() if rng.random() < 0.5 else crop.copy()
 
@@ -97,23 +124,33 @@ def _ellipse_mask(rng: np.random.Generator, size: int, r_range: tuple[float, flo
     return np.clip((1 - r) * np.sqrt(rx * ry) / soft + 0.5, 0, 1)
 
 
+def texture_contrast(photo: np.ndarray, window: int = 9) -> float:
+    """How busy a texture is: the mean standard deviation of its grey levels in ``window`` x ``window`` patches."""
+    mean = uniform_filter(photo, window)
+    return float(np.sqrt(np.maximum(uniform_filter(photo * photo, window) - mean * mean, 0)).mean())
+
+
 def make_defect(
-    img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.ndarray, contrast: float
+    img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.ndarray, contrast: float, gain: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply one defect to a greyscale crop in [0, 1]; returns ``(defective image, coverage alpha)``."""
+    """Apply one defect to a greyscale crop in [0, 1]; returns ``(defective image, coverage alpha)``.
+
+    ``contrast`` scales every defect's intensity change; ``gain`` scales only the brightness changes (scratch,
+    crack, stain), so that they stand out as much against a busy texture as against the one they were tuned on.
+    """
     size = img.shape[0]
     if kind == "scratch":
         pts = _curve(rng, size, jagged=False)
         width = rng.uniform(1.2, 2.0)
         alpha = _draw(size, lambda d, s: d.line([(x * s, y * s) for x, y in pts], fill=255, width=int(width * s)))
-        target = np.clip(img + 0.22 * contrast, 0, 1)
+        target = np.clip(img + 0.22 * contrast * gain, 0, 1)
     elif kind == "crack":
         pts = _curve(rng, size, jagged=True)
         alpha = _draw(size, lambda d, s: d.line([(x * s, y * s) for x, y in pts], fill=255, width=int(1.5 * s)))
-        target = img * (1 - 0.45 * contrast)
+        target = img * max(1 - 0.45 * contrast * gain, MIN_BRIGHTNESS)
     elif kind == "stain":
         alpha = _ellipse_mask(rng, size, (0.08, 0.16), soft=2.0)
-        target = img * (1 - 0.22 * contrast)
+        target = img * max(1 - 0.22 * contrast * gain, MIN_BRIGHTNESS)
     elif kind == "hole":
         alpha = _ellipse_mask(rng, size, (0.04, 0.07), soft=1.0)
         target = np.full_like(img, 0.12) * contrast + img * (1 - contrast)
@@ -146,20 +183,20 @@ def write_demo_data(out: str | Path, spec: DemoSpec = DemoSpec(), categories: tu
     for c_index, category in enumerate(categories):
         rng = np.random.default_rng([spec.seed, c_index])
         photo = photos[category]
-        split = int(photo.shape[0] * spec.train_rows)
-        train_rows, test_rows = (0, split), (split + STRIP_GAP, photo.shape[0])
+        gain = texture_contrast(photo) / texture_contrast(photos["brick"]) if spec.texture_gain else 1.0
+        train_regions, test_regions = regions(spec)
         base = out / category
         for i in range(spec.n_train):
-            _save(base / "train" / "good" / f"{i:03d}.png", _crop(photo, train_rows, spec.size, rng))
+            _save(base / "train" / "good" / f"{i:03d}.png", _crop(photo, train_regions, spec.size, rng))
         for i in range(spec.n_test_good):
-            _save(base / "test" / "good" / f"{i:03d}.png", _crop(photo, test_rows, spec.size, rng))
+            _save(base / "test" / "good" / f"{i:03d}.png", _crop(photo, test_regions, spec.size, rng))
         donors = [n for n in SOURCES if n != category]
         for kind in DEFECTS:
             for i in range(spec.n_per_defect):
-                img = _crop(photo, test_rows, spec.size, rng)
+                img = _crop(photo, test_regions, spec.size, rng)
                 donor_photo = photos[donors[i % len(donors)]]
-                donor = _crop(donor_photo, (0, donor_photo.shape[0]), spec.size, rng)
-                defective, alpha = make_defect(img, kind, rng, donor, spec.contrast)
+                donor = _crop(donor_photo, [(0, PHOTO_SIZE, 0, PHOTO_SIZE)], spec.size, rng)
+                defective, alpha = make_defect(img, kind, rng, donor, spec.contrast, gain)
                 _save(base / "test" / kind / f"{i:03d}.png", defective)
                 _save(base / "ground_truth" / kind / f"{i:03d}_mask.png", (alpha >= 0.5).astype(np.float64))
     fingerprints = {c: data_fingerprint(out / c) for c in categories}
