@@ -2,17 +2,17 @@
 
 scikit-image ships real texture photographs (``brick``, ``grass``, ``gravel``; 512 x 512, greyscale). Each
 becomes one category: normal training crops come from two diagonal quarters of the photo, test crops from the
-other two (``layout="quadrants"``; the first demo's ``"strip"`` took training crops from the top and test crops
-from the bottom, which on grass and gravel made normal test crops look unlike the training ones), and half of
-the test crops receive one synthetic defect (scratch, crack, stain, hole, or foreign texture pasted from another
-photo) with its exact pixel mask. Everything is drawn from a
-seeded generator, so the same arguments write the same bytes on every machine.
+other two (``layout="quadrants"``: both cover the top and the bottom of the photo; the first demo's ``"strip"``
+took training crops from the top and test crops from the bottom), and half of the test crops receive one
+synthetic defect (scratch, crack, stain, hole, or foreign texture pasted from another photo) with its exact
+pixel mask. Everything is drawn from a seeded generator, so the same arguments write the same bytes on every
+machine.
 
 The normal images are real; the defects are synthetic. They are deliberately subtle (low contrast, a few
 percent of the crop, foreign texture matched in brightness and contrast) so that an untrained model does
 not score near 100 I-AUROC. Their brightness changes were tuned on brick; on a busier texture they are scaled
 by its :func:`texture_contrast` relative to brick's (grass and gravel: about 2.3 and 2.1 times), without which
-a scratch, crack or stain on grass or gravel is invisible even to a person, and detection sits at chance.
+a scratch, crack or stain on grass or gravel is invisible even to a person.
 """
 
 from __future__ import annotations

@@ -105,10 +105,10 @@ def table6(ctx: Context) -> pd.DataFrame:
 
 
 def per_category_table(ctx: Context, presets: Sequence[str] = ("A", "B", "ReContrast")) -> pd.DataFrame:
-    """Every category of the notebook's data set: each preset's metrics, mean and std over seeds, and its
-    training cost per iteration (evaluation excluded)."""
+    """Every category of the notebook's data set (and their average, when there are several): each preset's
+    metrics, mean and std over seeds, and its training cost per iteration (evaluation excluded)."""
     rows = []
-    for category in (*ctx.categories, None):
+    for category in (*ctx.categories, None) if len(ctx.categories) > 1 else ctx.categories:
         part = summary(ctx, presets, METRICS, [category] if category else ctx.categories)
         cost = (
             [np.mean([r.train_seconds_per_iteration for r in ctx.runs(p, category)]) for p in presets]
@@ -268,10 +268,10 @@ def backbone_table(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def map_pairs_table(ctx: Context) -> pd.DataFrame:
+def map_pairs_table(ctx: Context, categories: Sequence[str] | None = None) -> pd.DataFrame:
     """Table A6: I-AUROC of S^map from the frozen pairs, the trained pairs, or all six (no retraining), mean and
-    std over seeds on the story's category, beside the paper's MVTec AD averages."""
-    test = ctx.test_set()
+    std over seeds on each of ``categories`` (default: the story's category), beside the paper's MVTec AD
+    averages."""
     cases = {
         "Config.B [3 frozen]": ("B", None),
         "ReContrast [3 frozen only]": ("ReContrast", [0, 1, 2]),
@@ -279,19 +279,21 @@ def map_pairs_table(ctx: Context) -> pd.DataFrame:
         "ReContrast [3 trained + 3 frozen]": ("ReContrast", None),
     }
     rows = []
-    for name, (preset, pairs) in cases.items():
-        values = [
-            compute_metrics(predict(r.model, test, pairs=pairs, keep_maps=False), segmentation=False)["I-AUROC"]
-            for r in ctx.runs(preset)
-        ]
-        rows.append(
-            {
-                "S^map from": name,
-                "data": _label(ctx.dataset, [ctx.category]),
-                **mean_std(values),
-                "paper (MVTec AD average)": paper_value("tableA6", "mvtec_ad", "all_avg", name, "I-AUROC"),
-            }
-        )
+    for category in categories or [ctx.category]:
+        test = ctx.test_set(category)
+        for name, (preset, pairs) in cases.items():
+            values = [
+                compute_metrics(predict(r.model, test, pairs=pairs, keep_maps=False), segmentation=False)["I-AUROC"]
+                for r in ctx.runs(preset, category)
+            ]
+            rows.append(
+                {
+                    "S^map from": name,
+                    "data": _label(ctx.dataset, [category]),
+                    **mean_std(values),
+                    "paper (MVTec AD average)": paper_value("tableA6", "mvtec_ad", "all_avg", name, "I-AUROC"),
+                }
+            )
     return pd.DataFrame(rows)
 
 
