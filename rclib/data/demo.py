@@ -3,16 +3,16 @@
 scikit-image ships real texture photographs (``brick``, ``grass``, ``gravel``; 512 x 512, greyscale). Each
 becomes one category: normal training crops come from two diagonal quarters of the photo, test crops from the
 other two (``layout="quadrants"``: both cover the top and the bottom of the photo; the first demo's ``"strip"``
-took training crops from the top and test crops from the bottom), and half of the test crops receive one
-synthetic defect (scratch, crack, stain, hole, or foreign texture pasted from another photo) with its exact
-pixel mask. Everything is drawn from a seeded generator, so the same arguments write the same bytes on every
-machine.
+took training crops from the top and test crops from the bottom). Besides ``n_test_good`` normal test crops,
+``n_per_defect`` crops per defect kind receive one synthetic defect (scratch, crack, stain, hole, or foreign
+texture pasted from another photo) with its exact pixel mask: by default half of the test set is defective.
+Everything is drawn from a seeded generator, so the same arguments write the same bytes on every machine.
 
 The normal images are real; the defects are synthetic. They are deliberately subtle (low contrast, a few
 percent of the crop, foreign texture matched in brightness and contrast) so that an untrained model does
-not score near 100 I-AUROC. Their brightness changes were tuned on brick; on a busier texture they are scaled
-by its :func:`texture_contrast` relative to brick's (grass and gravel: about 2.3 and 2.1 times), without which
-a scratch, crack or stain on grass or gravel is invisible even to a person.
+not score near 100 I-AUROC. The brightness changes of scratches, cracks and stains were tuned on brick; on a
+busier texture they are scaled by its :func:`texture_contrast` relative to brick's (computed; about 2.3 for grass
+and 2.1 for gravel), without which they are invisible even to a person on grass or gravel.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ MIN_BRIGHTNESS = 0.1  # darkening defects keep at least this fraction of the pix
 
 @dataclass(frozen=True)
 class DemoSpec:
-    """Parameters of the demo data; any change gives a different data set (and a different fingerprint)."""
+    """Parameters of the demo data; a change to any field the layout uses gives a different data set (and a
+    different fingerprint)."""
 
     size: int = 128  # side of the saved crops, in pixels
     n_train: int = 60
@@ -83,7 +84,8 @@ def regions(spec: DemoSpec) -> tuple[list[Region], list[Region]]:
 
 
 def _crop(photo: np.ndarray, where: list[Region], size: int, rng: np.random.Generator) -> np.ndarray:
-    """A random ``size`` crop inside one of the regions ``where``, mirrored left-right half of the time."""
+    """A random ``size`` crop inside one of the regions ``where``, mirrored left-right half of the time (one
+    region draws no region index, so that the ``"strip"`` layout writes the first demo's bytes)."""
     top, bottom, left, right = where[int(rng.integers(len(where)))] if len(where) > 1 else where[0]
     y = int(rng.integers(top, bottom - size + 1))
     x = int(rng.integers(left, right - size + 1))
