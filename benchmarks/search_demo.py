@@ -50,6 +50,7 @@ SETTINGS: dict[str, tuple[dict, tuple[str, ...]]] = {
     "test100-contrast1.5": (dict(demo_spec=dataclasses.replace(TEST100, contrast=1.5)), ("C3",)),
     "test100-texture": (dict(demo_spec=TEXTURE), ("C3",)),
     "test100-quadrants": (dict(demo_spec=QUADRANTS), ("C3",)),
+    "test100-quadrants-bn-eval": (dict(demo_spec=QUADRANTS, overrides={"encoder_bn_train": False}), ("C3",)),
 }
 
 
