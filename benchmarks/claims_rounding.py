@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from rclib.paper.claims import measure
+from rclib.paper.claims import NOTEBOOK, measure
 from rclib.paper.notebook import Context
 from rclib.paper.plots import apply_style
 from rclib.paper.profiles import default_data_root, get_profile
@@ -30,8 +30,12 @@ def main() -> None:
     data_dir = ROOT / "data"
     results = ROOT / "results" / "rounding" / "demo"
     root = default_data_root(profile, "demo", data_dir)
-    ctx = Context.for_profile(profile, root, results, data_dir)
-    off = pd.DataFrame([o.row() for o in measure(ctx)])
+    observations = [
+        o
+        for claim, notebook in NOTEBOOK.items()
+        for o in measure(Context.for_profile(profile, root, results, data_dir, notebook), claim)
+    ]
+    off = pd.DataFrame([o.row() for o in observations])
     on = pd.read_csv(ROOT / "results" / "demo" / "claims.csv")
     both = on.merge(off, on="claim", suffixes=(" channels_last on", " channels_last off"))
     keep = ["claim", "paper channels_last on"] + [

@@ -91,3 +91,27 @@ def test_feature_collapse_measure():
 
     last_tenth = np.linspace(0.2, 0.1, 95)[-10:].mean()  # 100 iterations: the last 10 against the first 5
     assert relative_std_change(FakeRun()) == pytest.approx(last_tenth / 0.2 - 1)
+
+
+def test_each_claim_is_measured_over_the_seeds_of_every_notebook_that_prints_it():
+    import json
+    import re
+    from pathlib import Path
+
+    from rclib.paper.claims import CLAIMS, NOTEBOOK
+    from rclib.paper.profiles import PROFILES
+
+    printed_in: dict[str, set[str]] = {c: set() for c in CLAIMS}
+    for path in sorted(Path(__file__).resolve().parent.parent.glob("notebooks/*.ipynb")):
+        code = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        for call in re.findall(r"observe\(ctx((?:, \"C\d\")+)\)", code):
+            for claim in re.findall(r"C\d", call):
+                printed_in[claim].add(path.name[:2])
+    assert set(NOTEBOOK) == set(CLAIMS)
+    for claim, notebooks in printed_in.items():
+        assert NOTEBOOK[claim] in notebooks, f"{claim} is printed in {sorted(notebooks)}, not in {NOTEBOOK[claim]}"
+        for profile in PROFILES.values():
+            assert {profile.seeds_for(n) for n in notebooks} == {profile.seeds_for(NOTEBOOK[claim])}, claim
+    demo = PROFILES["demo"]
+    assert len(demo.seeds) >= 3 and all(demo.seeds_for(n)[: len(demo.seeds)] == demo.seeds for n in ("02", "08"))
+    assert len(demo.seeds_for("08")) == len(demo.seeds_for("02")) == 5  # C3 and C6: two seeds more (profiles.py)

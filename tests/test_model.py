@@ -201,6 +201,15 @@ def test_appendix_e_partial_batchnorm_floors_dead_channels():
     expected = (x[:, 1] - x[:, 1].mean()) / torch.sqrt(torch.tensor(5e-4) + bn.eps)
     assert torch.allclose(y[:, 1], expected, atol=1e-5)  # the dead one is not blown up to unit variance
     assert y[:, 1].abs().max() < 0.05
+    # the gradient is that of the explicit formula, dead channel included
+    x = x.double().requires_grad_()
+    pbn = PartialBatchNorm2d(bn).double().train()
+    w = torch.randn(4, 2, 3, 3, dtype=torch.float64)
+    (grad,) = torch.autograd.grad((pbn(x) * w).sum(), x)
+    mean, var = x.mean((0, 2, 3), keepdim=True), x.var((0, 2, 3), unbiased=False, keepdim=True)
+    v = torch.where(x.var((0, 2, 3), keepdim=True) <= pbn.min_var.view(1, -1, 1, 1), pbn.min_var.view(1, -1, 1, 1), var)
+    (expected_grad,) = torch.autograd.grad(((x - mean) / torch.sqrt(v + bn.eps) * w).sum(), x)
+    assert torch.allclose(grad, expected_grad, atol=1e-10)
 
 
 def test_unified_settings_switch_the_multiclass_recipe():

@@ -149,3 +149,14 @@ def test_committed_notebooks_are_clean():
         tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1, f"{path} needs exactly one cell tagged 'parameters'"
         assert 'profile: str = os.environ.get("RCLIB_PROFILE", "demo")' in "".join(tagged[0]["source"])
+
+
+def test_a_notebook_trains_the_seeds_its_profile_names_for_it(demo_root):
+    from rclib.paper import setup
+    from rclib.paper.profiles import get_profile
+
+    demo = get_profile("demo")
+    common = {"profile": "demo", "data_root": str(demo_root)}
+    assert setup(notebook="08", **common).seeds == demo.seeds_for("08") != demo.seeds
+    assert setup(notebook="03", **common).seeds == demo.seeds
+    assert setup(notebook="08", seeds=[7], **common).seeds == (7,)  # a parameter still wins

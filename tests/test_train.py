@@ -57,6 +57,16 @@ def test_same_seed_same_metrics(demo_root, tmp_path):
     assert a.steps.loss.tolist() == b.steps.loss.tolist()
 
 
+def test_evaluating_more_often_does_not_change_training(demo_root):
+    often = fit(small(eval_every=2), demo_root, "brick", progress=False, dataset="demo")
+    once = fit(small(eval_every=8), demo_root, "brick", progress=False, dataset="demo")
+    assert len(often.history) == 4 and len(once.history) == 1
+    assert often.steps.loss.tolist() == once.steps.loss.tolist()
+    assert often.metrics["last"] == once.metrics["last"]
+    weights = zip(often.model.state_dict().values(), once.model.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in weights)
+
+
 KILL_SCRIPT = """
 import os, signal, sys
 os.environ["RCLIB_OFFLINE"] = "1"

@@ -200,10 +200,8 @@ class PartialBatchNorm2d(nn.BatchNorm2d):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training:
             return super().forward(x)
-        dims = (0, 2, 3)
+        var, mean = torch.var_mean(x, dim=(0, 2, 3), correction=0)
         n = x.numel() // x.size(1)
-        mean = x.mean(dims)
-        var = x.var(dims, unbiased=False)
         unbiased = var * n / max(n - 1, 1)
         low = unbiased <= self.min_var
         norm_var = torch.where(low, self.min_var, var)
@@ -212,9 +210,10 @@ class PartialBatchNorm2d(nn.BatchNorm2d):
             self.running_mean.mul_(1 - m).add_(m * mean.detach())
             self.running_var.mul_(1 - m).add_(m * torch.where(low, self.min_var, unbiased.detach()))
             self.num_batches_tracked.add_(1)
-        shape = (1, -1, 1, 1)
-        y = (x - mean.view(shape)) / torch.sqrt(norm_var.view(shape) + self.eps)
-        return y * self.weight.view(shape) + self.bias.view(shape)
+        # (x - mean) / sqrt(v + eps) * weight + bias, folded into one scale and shift per channel
+        scale = self.weight * torch.rsqrt(norm_var + self.eps)
+        shift = self.bias - mean * scale
+        return torch.addcmul(shift.view(1, -1, 1, 1), x, scale.view(1, -1, 1, 1))
 
 
 def convert_partial_bn(module: nn.Module, threshold: float = 5e-4) -> nn.Module:

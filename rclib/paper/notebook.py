@@ -36,7 +36,7 @@ class NotebookParameters:
     """Every parameter a notebook accepts (papermill ``-p NAME VALUE``), with its type and default."""
 
     profile: str = _param("", (str,), '"smoke", "demo" or "paper"; empty: $RCLIB_PROFILE, else "demo"')
-    seeds: list = _param([], (list, tuple), "training seeds; empty: the profile's seeds")
+    seeds: list = _param([], (list, tuple), "training seeds; empty: the profile's seeds for this notebook")
     seed: int | None = _param(None, (int, type(None)), "one seed instead of the profile's seeds")
     categories: list = _param([], (list, tuple), "categories; empty: the profile's (the first is the story's)")
     dataset: str = _param("", (str,), "data set; empty: the profile's")
@@ -96,16 +96,19 @@ class Context:
     interactive: bool = True
 
     @classmethod
-    def for_profile(cls, profile: Profile, data_root: Path, results: Path, data_dir: Path) -> Context:
-        """A non-interactive context of ``profile`` as it stands (its data set, categories, backbone and seeds) on
-        the CPU, writing under ``results``: for scripts that measure claims outside the notebooks."""
+    def for_profile(
+        cls, profile: Profile, data_root: Path, results: Path, data_dir: Path, notebook: str = ""
+    ) -> Context:
+        """A non-interactive context of ``profile`` as it stands (its data set, categories, backbone, and the seeds
+        of ``notebook``) on the CPU, writing under ``results``: for scripts that measure claims outside the
+        notebooks."""
         return cls(
             profile,
             profile.dataset,
             Path(data_root),
             tuple(profile.categories),
             profile.backbone,
-            tuple(profile.seeds),
+            profile.seeds_for(notebook),
             "cpu",
             False,
             False,
@@ -237,7 +240,7 @@ def setup(namespace: Mapping[str, Any] | None = None, notebook: str = "", **para
         )
     root = Path(p.data_root) if p.data_root else default_data_root(prof, dataset, p.data_dir)
     cats = tuple(p.categories) or (prof.categories if dataset == prof.dataset else DATASETS[dataset][1])
-    seeds = tuple(p.seeds) or ((p.seed,) if p.seed is not None else prof.seeds)
+    seeds = tuple(p.seeds) or ((p.seed,) if p.seed is not None else prof.seeds_for(notebook))
     plots.apply_style()
     ctx = Context(
         prof,

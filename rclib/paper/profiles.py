@@ -34,7 +34,19 @@ class Profile:
     note: str
     seeds: tuple[int, ...] = (111,)  # training seeds of the story (111: the official scripts' seed)
     overrides: dict[str, Any] = field(default_factory=dict)
+    notebook_seeds: dict[str, tuple[int, ...]] = field(default_factory=dict)  # notebooks that train more seeds
 
+    def seeds_for(self, notebook: str) -> tuple[int, ...]:
+        """The training seeds of ``notebook`` ("02"): its own where the profile names them, else the story's."""
+        return self.notebook_seeds.get(notebook, self.seeds)
+
+
+DEMO_SEEDS = (1, 11, 111)  # Table A2's seeds
+# C3 and C6 compare two configurations' last I-AUROC on 100 test images per category, where the seed-to-seed
+# spread (several points on gravel) is as large as the difference itself: with three seeds the verdicts of both
+# changed with float rounding (benchmarks/results/claims_rounding.csv), so notebooks 02 (C6) and 08 (C3) train
+# two more seeds; the noise rule and the tolerances are the same
+DETECTION_SEEDS = (*DEMO_SEEDS, 2, 3)
 
 # the CPU profiles' speed switches (benchmarks/results/; channels_last changes float rounding only, which
 # benchmarks/claims_rounding.py shows does not change a verdict)
@@ -69,7 +81,7 @@ PROFILES: dict[str, Profile] = {
         image_size=128,
         iterations=200,
         batch_size=8,
-        eval_every=40,
+        eval_every=50,  # evaluation does not change training (tested): four points per curve
         encoder_lr=1e-3,
         demo_spec=DemoSpec(),  # 100 test images per category: 50 normal, 50 defective
         landscape_steps=16,
@@ -84,7 +96,8 @@ PROFILES: dict[str, Profile] = {
             "(benchmarks/results/)."
         ),
         overrides=dict(CPU_OVERRIDES),
-        seeds=(1, 11, 111),  # Table A2's seeds
+        seeds=DEMO_SEEDS,
+        notebook_seeds={"02": DETECTION_SEEDS, "08": DETECTION_SEEDS},
     ),
     "paper": Profile(
         name="paper",
