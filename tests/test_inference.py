@@ -65,3 +65,15 @@ def test_fast_and_exact_scoring_give_the_same_metrics(tmp_path):
     m_fast, m_exact = compute_metrics(p_fast), compute_metrics(p_exact)
     assert m_fast.keys() == m_exact.keys()
     assert all(abs(m_fast[k] - m_exact[k]) < 1e-2 for k in m_fast)
+
+
+def test_scores_do_not_depend_on_the_evaluation_batch_size(tmp_path):
+    from rclib.data import DemoSpec, MVTecLayout, write_demo_data
+
+    write_demo_data(tmp_path, DemoSpec(size=96, n_train=1, n_test_good=4, n_per_defect=2), categories=("brick",))
+    test = MVTecLayout(tmp_path, "brick", "test", image_size=64)
+    model = build_model(get_preset("ReContrast", backbone="efficientnet_lite0", image_size=64), pretrained=True)
+    one, many = predict(model, test, batch_size=1), predict(model, test, batch_size=len(test))
+    # float rounding only (a batch-dependent layer, e.g. BatchNorm left in train mode, would differ by far more)
+    assert len(test) > 1 and abs(one.maps - many.maps).max() <= 1e-5 * abs(one.maps).max()
+    assert compute_metrics(one) == pytest.approx(compute_metrics(many), abs=1e-3)

@@ -228,6 +228,17 @@ def test_unified_settings_switch_the_multiclass_recipe():
     assert not any(isinstance(m, torch.nn.GELU) for m in model.encoder.modules())
 
 
+def test_unified_budget_on_the_cpu_profiles_keeps_the_recipes_ratio():
+    from rclib.paper.profiles import get_profile, unified_config
+
+    demo = get_profile("demo")
+    c = unified_config(demo, "demo", demo.categories, seed=11)
+    assert (c.iterations, c.eval_every, c.batch_size, c.seed) == (2.5 * demo.iterations, c.iterations, 8, 11)
+    assert c.image_score == "top1" and not c.encoder_bn_train  # the recipe's switches
+    paper = get_profile("paper")
+    assert unified_config(paper, "mvtec_ad", paper.categories, seed=11).iterations == 5000  # as published
+
+
 @pytest.mark.parametrize("backbone", list(SPECS))
 def test_every_encoder_batchnorm_has_torch_momentum(backbone):
     """EfficientNet-Lite comes with TensorFlow's momentum 0.01; a trained encoder must update its running

@@ -160,9 +160,10 @@ def unified_config(
     profile: Profile, dataset: str, categories: tuple[str, ...], seed: int, **overrides: Any
 ) -> ReContrastConfig:
     """Table 4's configuration: one model for all ``categories`` (the official multi-class recipe). On the
-    CPU profiles the recipe's switches run at the profile's budget (its iterations per category) with ``seed``."""
+    CPU profiles the recipe's switches run with ``seed`` for as many times the profile's iterations as the recipe
+    trains times one category's (5,000 against 2,000 iterations: 2.5)."""
     config = unified_settings(profile_config(profile, "ReContrast", dataset, categories[0], **overrides))
     if profile.iterations is None:
         return config  # the recipe as published, its seed (1) included
-    budget = profile.iterations * len(categories)
+    budget = round(profile.iterations * config.iterations / ReContrastConfig().iterations)
     return config.replace(iterations=budget, eval_every=budget, batch_size=profile.batch_size, seed=seed)

@@ -29,7 +29,7 @@ class Predictions:
 def predict(
     model: torch.nn.Module,
     dataset: Dataset,
-    batch_size: int = 4,
+    batch_size: int = 16,
     keep_maps: bool | None = None,
     pairs: Sequence[int] | None = None,
     num_workers: int = 0,
@@ -76,7 +76,7 @@ def compute_metrics(
 def evaluate(
     model: torch.nn.Module,
     dataset: Dataset,
-    batch_size: int = 4,
+    batch_size: int = 16,
     aupro_protocol: str | None = None,
     f1: bool | None = None,
     fast_inference: bool | None = None,
