@@ -8,12 +8,11 @@ LINTED := rclib tests benchmarks scripts notebooks
 
 .PHONY: setup reproduce smoke lint test lab student bench clean-results
 
-# --no-compile: Python byte-compiles the modules it imports when it first imports them, not all of torch at install
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
-	$(PYTHON) -m pip install -q --no-compile torch==2.14.1 torchvision==0.29.1
-	$(PYTHON) -m pip install -q --no-compile -e '.[test]'
+	$(PYTHON) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PYTHON) -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -43,9 +43,9 @@ class Profile:
 
 DEMO_SEEDS = (1, 11, 111)  # Table A2's seeds
 # C3 and C6 compare two configurations' last I-AUROC on 100 test images per category, where the seed-to-seed
-# spread (several points on gravel) is as large as the difference itself: with three seeds the verdicts of both
-# changed with float rounding (benchmarks/results/claims_rounding.csv), so notebooks 02 (C6) and 08 (C3) train
-# two more seeds; the noise rule and the tolerances are the same
+# spread (several points on gravel) is as large as the difference itself: with three seeds both verdicts changed
+# with float rounding (benchmarks/claims_rounding.py), so notebooks 02 (C6) and 08 (C3) train two more seeds; the
+# noise rule and the tolerances are the same
 DETECTION_SEEDS = (*DEMO_SEEDS, 2, 3)
 
 # the CPU profiles' speed switches (benchmarks/results/; channels_last changes float rounding only, which
