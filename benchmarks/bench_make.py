@@ -3,7 +3,8 @@ last commit into a temporary folder, then each target in turn (the first one inc
 Writes ``benchmarks/results/make_targets.csv``; the README's table is generated from it.
 
     python benchmarks/bench_make.py                                 # make test, make smoke, make reproduce
-    python benchmarks/bench_make.py --targets test --keep /tmp/c    # keep the clone (its results/, build/)
+    python benchmarks/bench_make.py --targets test --keep /tmp/c    # keep the clone (its results/, build/); the
+                                                                    # other targets' rows stay in the CSV
 
 Afterwards ``python benchmarks/bench_reproduce.py --record --root CLONE`` keeps the clone's per-notebook times
 and claims.
@@ -59,6 +60,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="rclib-clone-") as tmp:
             rows = run_targets(Path(tmp) / "rclib", args.targets)
     frame = pd.DataFrame(rows)
+    if OUT.exists():  # targets not measured this time keep their rows (each row names its commit)
+        kept = pd.read_csv(OUT)
+        frame = pd.concat([kept[~kept.target.isin(frame.target)], frame], ignore_index=True)
     frame.to_csv(OUT, index=False)
     print(frame.to_string(index=False))
 

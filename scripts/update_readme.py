@@ -75,14 +75,15 @@ def targets_section() -> str:
             f"`{row.target}`" + (" (includes creating `.venv`)" if row.includes_setup else ""),
             f"{row.minutes:.1f}",
             row.exit_code,
+            row.commit,
         ]
         for row in targets.itertuples()
     ]
-    first = targets.iloc[0]
     return table(
-        ["on a fresh clone", "minutes", "exit code"],
+        ["on a fresh clone", "minutes", "exit code", "commit"],
         rows,
-        f"Measured one after another in a fresh clone of commit {first.commit} on a {first.machine} "
+        f"Measured in a fresh clone of the commit on each row (one commit's targets one after another) on a "
+        f"{targets.machine.iloc[0]} "
         "(`python benchmarks/bench_make.py`, `benchmarks/results/make_targets.csv`).",
     )
 
