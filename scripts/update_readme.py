@@ -82,7 +82,7 @@ def targets_section() -> str:
     return table(
         ["on a fresh clone", "minutes", "exit code", "commit"],
         rows,
-        f"Measured in a fresh clone of the commit on each row (one commit's targets one after another) on a "
+        "Measured in a fresh clone of the commit on each row (one commit's targets one after another) on a "
         f"{targets.machine.iloc[0]} "
         "(`python benchmarks/bench_make.py`, `benchmarks/results/make_targets.csv`).",
     )
