@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_eval import reference_evaluate, reference_forward  # noqa: E402
 
 from rclib import build_model, get_preset  # noqa: E402
-from rclib.data import DemoSpec, MVTecLayout, write_demo_data  # noqa: E402
+from rclib.data import DemoSpec, open_dataset, write_demo_data  # noqa: E402
 from rclib.scoring.evaluate import compute_metrics, predict  # noqa: E402
 from rclib.scoring.metrics import aupro  # noqa: E402
 
@@ -39,7 +39,7 @@ def main() -> None:
     torch.manual_seed(0)
     # 40 normal + 60 defective test images (12 per defect type)
     write_demo_data(args.data, DemoSpec(size=192, n_train=1, n_test_good=40, n_per_defect=12), categories=("gravel",))
-    test = MVTecLayout(args.data, "gravel", "test", image_size=args.size, cache=True)
+    test = open_dataset("mvtec_ad", args.data, "gravel", "test", image_size=args.size, cache=True)
     _ = [test[i] for i in range(len(test))]  # decode once: both paths start from tensors in memory
     config = get_preset("ReContrast", backbone=args.backbone, image_size=args.size)
     model = build_model(config, pretrained=args.backbone == "efficientnet_lite0").eval()
@@ -57,10 +57,10 @@ def main() -> None:
         return out, statistics.median(times)
 
     pred, ms_score = timed(lambda: predict(model, test))  # default: fast_inference (folded BN, channels_last)
-    ours, ms_metrics = timed(lambda: compute_metrics(pred, "per_image"))
+    ours, ms_metrics = timed(lambda: compute_metrics(pred, aupro_protocol="per_image"))
     ours["AUPRO pooled"], ms_pooled = timed(lambda: aupro(pred.maps, pred.masks, "pooled"))
     pred_exact, ms_exact = timed(lambda: predict(exact, test))  # the model as trained, NCHW
-    exact_metrics = compute_metrics(pred_exact, "per_image")
+    exact_metrics = compute_metrics(pred_exact, aupro_protocol="per_image")
     ref, ms_ref = timed(lambda: reference_evaluate(model, test))
     _, ms_ref_forward = timed(lambda: reference_forward(model, test))
 

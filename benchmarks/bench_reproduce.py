@@ -1,7 +1,7 @@
 """Wall time per notebook and in total for each profile, from the summaries ``rclib reproduce`` writes.
 
     python benchmarks/bench_reproduce.py            # print results/<profile>/reproduce_summary.csv
-    python benchmarks/bench_reproduce.py --record   # keep the measurements: benchmarks/results/notebook_times.csv
+    python benchmarks/bench_reproduce.py --record   # keep the measurements: rclib/paper/precomputed/notebook_times.csv
                                                     # (read by the notebooks' set-up cell and the README) and the
                                                     # demo's claims, benchmarks/results/demo_claims.csv
     python benchmarks/bench_reproduce.py --record --root CLONE   # the same, from a fresh clone's rebuild
@@ -21,6 +21,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results"
+PRECOMPUTED = ROOT / "rclib" / "paper" / "precomputed"  # shipped with the package: the set-up cells print it
 PROFILES = ("smoke", "demo")
 
 
@@ -42,10 +43,10 @@ def record(root: Path = ROOT) -> None:
             raise SystemExit(f"no summary for {profile}: run `rclib reproduce --profile {profile}` first")
         times[f"{profile}_s"] = table.set_index("notebook").seconds
     frame = pd.DataFrame(times).rename_axis("notebook").reset_index().assign(machine=machine())
-    frame.to_csv(OUT / "notebook_times.csv", index=False)
+    frame.to_csv(PRECOMPUTED / "notebook_times.csv", index=False)
     shutil.copy(root / "results" / "demo" / "claims.csv", OUT / "demo_claims.csv")
     print(frame.to_string(index=False))
-    print(f"written {OUT / 'notebook_times.csv'} and {OUT / 'demo_claims.csv'}")
+    print(f"written {PRECOMPUTED / 'notebook_times.csv'} and {OUT / 'demo_claims.csv'}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Rounding must not decide a verdict: measure every claim of the demo profile with channels_last switched off
 (another float rounding of the same computation) and compare with the verdicts of ``make reproduce``
-(channels_last on, ``results/demo/claims.csv``). Writes ``benchmarks/results/claims_rounding.csv``.
+(channels_last on, ``results/demo/claims.csv``). Writes ``rclib/paper/precomputed/claims_rounding.csv``
+(shipped with the package: notebook 08 shows it).
 
     python benchmarks/claims_rounding.py     # after `make reproduce`; trains the claims' runs once more
 """
@@ -13,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from rclib.paper.claims import NOTEBOOK, measure
-from rclib.paper.notebook import Context
-from rclib.paper.plots import apply_style
-from rclib.paper.profiles import default_data_root, get_profile
+from rclib.paper.claims import measure
+from rclib.paper.figures import apply_style
+from rclib.paper.profiles import get_profile
+from rclib.paper.study import Study
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,14 +28,8 @@ def main() -> None:
     demo = get_profile("demo")
     assert demo.overrides.get("channels_last"), "the demo profile is expected to train in channels_last"
     profile = dataclasses.replace(demo, overrides={**demo.overrides, "channels_last": False})
-    data_dir = ROOT / "data"
-    results = ROOT / "results" / "rounding" / "demo"
-    root = default_data_root(profile, "demo", data_dir)
-    observations = [
-        o
-        for claim, notebook in NOTEBOOK.items()
-        for o in measure(Context.for_profile(profile, root, results, data_dir, notebook), claim)
-    ]
+    study = Study.of(profile, data_dir=ROOT / "data", results=ROOT / "results" / "rounding" / "demo")
+    observations = measure(study)
     off = pd.DataFrame([o.row() for o in observations])
     on = pd.read_csv(ROOT / "results" / "demo" / "claims.csv")
     both = on.merge(off, on="claim", suffixes=(" channels_last on", " channels_last off"))
@@ -43,7 +38,7 @@ def main() -> None:
     ]
     table = both[keep].rename(columns={"paper channels_last on": "paper"})
     table["same verdict"] = table["verdict channels_last on"] == table["verdict channels_last off"]
-    table.to_csv(ROOT / "benchmarks" / "results" / "claims_rounding.csv", index=False, float_format="%.4g")
+    table.to_csv(ROOT / "rclib" / "paper" / "precomputed" / "claims_rounding.csv", index=False, float_format="%.4g")
     print(table.to_string(index=False))
     print(f"{int(table['same verdict'].sum())} of {len(table)} verdicts agree between the two roundings")
 

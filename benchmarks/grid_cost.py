@@ -11,8 +11,8 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-
 from rclib.paper.grid import TABLES, estimate, expand
+
 from rclib.paper.profiles import get_profile
 
 OUT = Path(__file__).resolve().parent / "results" / "grid_cost.csv"

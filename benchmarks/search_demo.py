@@ -4,7 +4,7 @@ laptop scale, and which of them cannot.
 Each candidate setting changes the demo data (test-set size, defect strength) or the training (encoder learning
 rate, encoder BatchNorm mode, iterations) and measures the claims of :mod:`rclib.paper.claims` on its own runs
 over three seeds. Runs are cached under ``results/search/`` (the search resumes where it stopped); the verdicts go
-to ``benchmarks/results/demo_search.csv`` and the per-run metrics to ``benchmarks/results/demo_search_runs.csv``.
+to ``rclib/paper/precomputed/demo_search.csv`` and the per-run metrics to ``demo_search_runs.csv`` beside it.
 
     python benchmarks/search_demo.py                 # every setting
     python benchmarks/search_demo.py --only lr3e-4   # one setting
@@ -23,12 +23,12 @@ import torch
 from rclib.data import DemoSpec
 from rclib.data.demo import DEFECTS
 from rclib.paper.claims import measure
-from rclib.paper.notebook import Context
-from rclib.paper.plots import apply_style
+from rclib.paper.figures import apply_style
 from rclib.paper.profiles import default_data_root, get_profile
+from rclib.paper.study import Study
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks" / "results"
+OUT = ROOT / "rclib" / "paper" / "precomputed"  # shipped with the package: notebooks 03, 06 and 08 show it
 SEEDS = (1, 11, 111)
 STORY = ("C1", "C2", "C3", "C4", "C6", "C7")  # C5 (the landscape) does not depend on these settings' data sizes
 # 100 test images per category (50 normal, 50 defective), train crops from the top of each photo and test crops from
@@ -54,19 +54,28 @@ SETTINGS: dict[str, tuple[dict, tuple[str, ...]]] = {
 }
 
 
-def context(name: str, changes: dict) -> Context:
+def context(name: str, changes: dict) -> Study:
     demo = get_profile("demo")
     overrides = {**demo.overrides, **changes.pop("overrides", {})}
-    profile = dataclasses.replace(demo, **changes, overrides=overrides, seeds=SEEDS)
+    profile = dataclasses.replace(demo, **changes, overrides=overrides)
     data_dir = ROOT / "results" / "search" / "data"
     spec = profile.demo_spec
     folder = f"test{spec.n_test_good + len(DEFECTS) * spec.n_per_defect}_contrast{spec.contrast:g}"
     folder += ("_texture" if spec.texture_gain else "") + ("_quadrants" if spec.layout == "quadrants" else "")
     root = default_data_root(dataclasses.replace(profile, name=folder), "demo", data_dir)
-    return Context.for_profile(profile, root, ROOT / "results" / "search" / name, data_dir)
+    return Study(
+        profile=profile,
+        dataset="demo",
+        data_root=root,
+        categories=profile.categories,
+        backbone=profile.backbone,
+        results=ROOT / "results" / "search" / name,
+        data_dir=data_dir,
+        seeds=SEEDS,
+    )
 
 
-def run_rows(name: str, ctx: Context) -> list[dict]:
+def run_rows(name: str, ctx: Study) -> list[dict]:
     rows = []
     for run_dir in sorted((ctx.results / "runs").glob("*")):
         metrics = pd.read_json(run_dir / "metrics.json", typ="series") if (run_dir / "metrics.json").exists() else None

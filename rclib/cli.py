@@ -11,26 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from .config import BACKBONES, PRESETS, ReContrastConfig, get_preset, paper_settings
+from .config import PRESETS, ReContrastConfig, get_preset, paper_settings
 from .data import DATASETS, DataError, DemoSpec
-
-# configuration fields that `rclib train` exposes as --flags (underscores become dashes); one list for both
-# the parser and the configuration it builds
-TRAIN_FIELDS = {
-    "backbone": f"one of: {', '.join(BACKBONES)}",
-    "image_size": "input side in pixels (a multiple of 32)",
-    "iterations": "training iterations",
-    "batch_size": "images per batch",
-    "seed": "training seed",
-    "eval_every": "evaluate every N iterations",
-    "encoder_lr": "learning rate of the trained encoder",
-    "device": "auto (default), cpu or cuda",
-    "amp": "none, bf16 or fp16",
-    "num_workers": "data loader workers",
-    "checkpoint_every": "checkpoint every N iterations (0: at every evaluation)",
-    "channels_last": "model and images in channels_last memory format",
-    "reuse_cpu_memory": "keep freed memory for reuse on CPU: faster steps, higher peak RSS",
-}
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -46,13 +28,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help=f"one of: {', '.join(DATASETS)} (selects Appendix C settings); 'folder': your own images in --data-root "
         "(train/, optional test/good and test/<kind>, optional masks/<kind>/<stem>.png, optional validation/)",
     )
-    defaults = ReContrastConfig()
-    for name, help_text in TRAIN_FIELDS.items():
-        flag, kind = f"--{name.replace('_', '-')}", type(getattr(defaults, name))
-        if kind is bool:
-            p.add_argument(flag, action="store_const", const=True, help=help_text)
-        else:
-            p.add_argument(flag, type=kind, help=help_text)
+    _add_set(p, "change configuration fields of the run, e.g. --set iterations=500 backbone=resnet18")
     p.add_argument("--no-pretrained", action="store_true", help="random encoder weights (recorded in metrics.json)")
     p.add_argument("--resume", action="store_true", help="continue RUN_DIR/checkpoint.pt of the same configuration")
     p.add_argument("--no-progress", action="store_true")
@@ -66,7 +42,7 @@ def _train(args: argparse.Namespace) -> int:
         raise DataError(f"--category is required with --dataset {args.dataset}")
     category = args.category or args.data_root.name
     config = paper_settings(get_preset(args.preset), args.dataset, category)
-    config = config.replace(**{k: getattr(args, k) for k in TRAIN_FIELDS if getattr(args, k) is not None})
+    config = config.replace(**overrides(args.set))
     run = fit(
         config,
         args.data_root,
@@ -83,8 +59,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .data import open_dataset
-    from .runs import load_run
+    from .runs import RunSpec, load_run, open_split
     from .scoring import evaluate
 
     run = load_run(args.run, device=args.device)
@@ -94,8 +69,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     category = args.category or info.get("category")
     if root is None or category is None:
         raise DataError("this run does not record its data; pass --data-root and --category")
-    c = run.config
-    test = open_dataset(dataset, root, category, "test", c.image_size, c.crop_size, c.mask_threshold)
+    test = open_split(RunSpec(run.config, dataset, root, category), "test")
     metrics = evaluate(
         run.model, test, aupro_protocol=args.aupro_protocol, fast_inference=False if args.exact else None
     )
@@ -123,7 +97,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from .paper.describe import describe
+    from .paper.complexity import describe
 
     config = get_preset(args.preset, backbone=args.backbone, image_size=args.image_size)
     print(json.dumps(describe(config, pretrained=not args.no_pretrained), indent=1))
@@ -146,76 +120,101 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _field_value(item: str) -> tuple[str, object]:
-    """``FIELD=VALUE`` with VALUE a Python literal (a plain string otherwise)."""
-    import ast
+def _add_set(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="FIELD=VALUE", help=help_text)
 
-    field, sep, value = item.partition("=")
-    if not sep or field not in ReContrastConfig.__dataclass_fields__:
-        raise ValueError(f"--set {item!r}: expected FIELD=VALUE with FIELD a configuration field")
-    try:
-        return field, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return field, value
+
+def overrides(items: list[str]) -> dict[str, object]:
+    """``FIELD=VALUE`` items as configuration overrides: VALUE is a Python literal (a plain string otherwise),
+    checked against the field's type so that a bad value is one clear line."""
+    import ast
+    import dataclasses
+
+    fields = {f.name: f for f in dataclasses.fields(ReContrastConfig)}
+    defaults = ReContrastConfig()
+    out: dict[str, object] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or name not in fields:
+            raise ValueError(
+                f"--set {item!r}: expected FIELD=VALUE, FIELD one of the configuration's fields: {', '.join(fields)}"
+            )
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        default = getattr(defaults, name)
+        expected = type(default)
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise ValueError(f"--set {item!r}: {name} expects True or False")
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if default is not None and not isinstance(default, tuple) and not isinstance(value, expected):
+            raise ValueError(f"--set {item!r}: {name} expects a {expected.__name__}, got {text!r}")
+        out[name] = value
+    ReContrastConfig().replace(**out)  # the configuration's own checks: one line naming the field
+    return out
 
 
 def _grid(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .paper import grid
+    from .batch import jobs, status, submit
     from .paper.profiles import get_profile
 
-    overrides = dict(_field_value(item) for item in args.set)
-    jobs = grid.expand(
-        get_profile(args.profile),
-        args.tables,
-        args.datasets,
-        args.presets,
-        args.categories,
-        args.seeds,
-        args.data_dir,
-        args.results,
-        args.checkpoint_every,
-        overrides,
+    request = jobs.GridRequest(
+        tables=tuple(args.tables),
+        claims=tuple(args.claims),
+        datasets=tuple(args.datasets),
+        presets=tuple(args.presets),
+        categories=tuple(args.categories),
+        seeds=tuple(args.seeds),
+        data_dir=args.data_dir,
+        results_root=args.results,
+        checkpoint_every=args.checkpoint_every,
+        overrides=overrides(args.set),
     )
+    grid = jobs.expand(get_profile(args.profile), request)
     with pd.option_context("display.max_rows", 500, "display.width", 200):
         if args.dry_run:
-            cost = grid.estimate(jobs, args.tflops)
+            cost = jobs.estimate(grid, args.tflops, status.statuses(grid))
             print(cost.round(3).to_string(index=False))
             todo = cost[cost.status.isin(["missing", "failed", "no data"])]
             print(
-                f"{len(jobs)} jobs: {cost.PFLOP.sum():.3g} PFLOP of training, {cost.gpu_hours.sum():.3g} GPU hours at "
+                f"{len(grid)} jobs: {cost.PFLOP.sum():.3g} PFLOP of training, {cost.gpu_hours.sum():.3g} GPU hours at "
                 f"{args.tflops:g} sustained TFLOP/s (--tflops); still to run: {len(todo)} jobs, "
                 f"{todo.gpu_hours.sum():.3g} GPU hours ({(cost.status == 'no data').sum()} lack their data under "
                 f"{args.data_dir})"
             )
             return 0
         if args.status:
-            print(grid.status_table(jobs).to_string())
-            for line in grid.failures(jobs):
+            now = status.statuses(grid)
+            print(status.status_table(grid, now).to_string())
+            for line in status.failures(grid, now):
                 print(line)
             return 0
         if args.collect:
-            merged = grid.collect(jobs)
+            merged = status.collect(grid)
             target = Path(args.results) / args.profile / "tables" / "grid_runs.csv"
             target.parent.mkdir(parents=True, exist_ok=True)
             merged.to_csv(target, index=False)
             print(merged.round(2).to_string(index=False))
             print(f"written to {target}")
             return 0
-    executor = grid.Executor(
-        args.executor,
-        args.partition,
-        args.gpus_per_job,
-        args.time_min,
-        args.array_parallelism,
-        args.account,
-        args.cpus_per_job,
+    executor = submit.Executor(
+        kind=args.executor,
+        partition=args.partition,
+        gpus_per_job=args.gpus_per_job,
+        time_min=args.time_min,
+        array_parallelism=args.array_parallelism,
+        account=args.account,
+        cpus_per_job=args.cpus_per_job,
     )
-    submitted = grid.submit(jobs, executor, wait=args.wait)
-    print(f"{len(submitted)} job(s) submitted to {args.executor}; {len(jobs) - len(submitted)} done or running")
-    print(grid.status_table(jobs).to_string())
-    for line in grid.failures(jobs):
+    submitted = submit.submit(grid, executor, wait=args.wait)
+    print(f"{len(submitted)} job(s) submitted to {args.executor}; {len(grid) - len(submitted)} done or running")
+    now = status.statuses(grid)
+    print(status.status_table(grid, now).to_string())
+    for line in status.failures(grid, now):
         print(line)
     return 0
 
@@ -223,7 +222,7 @@ def _grid(args: argparse.Namespace) -> int:
 def _student(args: argparse.Namespace) -> int:
     import nbformat
 
-    from .paper.course import exercises, write_student_copies
+    from .course.student import exercises, write_student_copies
 
     written = write_student_copies(args.notebooks, args.out)
     count = sum(len(exercises(nbformat.read(p, as_version=4))) for p in written)
@@ -232,7 +231,7 @@ def _student(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
-    from .paper.reproduce import reproduce
+    from .batch.reproduce import reproduce
 
     return reproduce(
         profile=args.profile, only=args.only, notebooks_dir=args.notebooks, build_dir=args.build, timeout=args.timeout
@@ -279,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grid", help="the paper's grid of runs on Slurm or this machine (submitit), resumable")
     p.add_argument("--profile", default="paper", choices=("smoke", "demo", "paper"))
     p.add_argument("--tables", nargs="*", default=[], help="tables whose runs to make, e.g. table6 tableA2")
+    p.add_argument("--claims", nargs="*", default=[], help="claims whose runs to make, over the plan's seeds (C3 C6)")
     p.add_argument("--datasets", nargs="*", default=[], help="or: data sets to run --presets on")
     p.add_argument("--presets", nargs="*", default=[], help="presets (narrows --tables; default ReContrast)")
     p.add_argument("--categories", nargs="*", default=[], help="categories (default: all of each data set)")
@@ -299,9 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-min", type=int, default=24 * 60, help="time limit of one job, minutes")
     p.add_argument("--array-parallelism", type=int, default=64, help="Slurm: array jobs running at once")
     p.add_argument("--checkpoint-every", type=int, default=100, help="iterations between checkpoints")
-    p.add_argument(
-        "--set", nargs="*", default=[], metavar="FIELD=VALUE", help="change configuration fields of every job"
-    )
+    _add_set(p, "change configuration fields of every job")
     p.add_argument("--wait", action="store_true", help="Slurm: wait for the jobs to end")
     p = sub.add_parser("student", help="student copies of the notebooks: solutions removed (nbgrader), checks kept")
     p.add_argument("--notebooks", type=Path, default=Path("notebooks"))

@@ -66,7 +66,8 @@ class ReContrastConfig:
     mask_threshold: float = 0.0  # mask pixel is anomalous if resized value > threshold (official: > 0)
     aupro_protocol: Literal["per_image", "pooled"] = "per_image"
     # score with a copy whose BatchNorms are folded into the convolutions, in channels_last memory format
-    # (rclib.scoring.inference): the same function up to float rounding, and faster (benchmarks/results/);
+    # (rclib.scoring.inference): the same function up to float rounding, and faster (measured by the repository's
+    # benchmarks/bench_eval.py);
     # False scores the model as trained, bit-identical to the official protocol
     fast_inference: bool = True
     # --- Appendix E stability tricks --------------------------------------------------------------------
@@ -84,7 +85,7 @@ class ReContrastConfig:
     pin_memory: bool = False
     checkpoint_every: int = 0  # 0: at every evaluation and at the end
     # train on CPU with glibc keeping freed memory for reuse (rclib.runs.runtime.reuse_freed_memory): fewer page
-    # faults, the same results, a higher peak RSS for large models (benchmarks/results/); off by default
+    # faults, the same results, a higher peak RSS for large models (benchmarks/bench_train.py); off by default
     reuse_cpu_memory: bool = False
 
     def __post_init__(self) -> None:

@@ -9,28 +9,33 @@ import nbformat
 import pandas as pd
 
 from rclib import get_preset
+from rclib.batch.reproduce import reproduce
 from rclib.data import DemoSpec, data_fingerprint, write_demo_data
-from rclib.paper.reproduce import reproduce
+from rclib.runs import RunSpec
 from rclib.runs.cache import cache_key, cached_run, run_folder
+
+
+def _key(config, dataset="demo", category="brick", data="f1", pretrained=True) -> str:
+    return cache_key(RunSpec(config, dataset, Path("unused"), category, pretrained, data))
 
 
 def test_cache_key_changes_with_every_ingredient():
     c = get_preset("B")
-    base = cache_key(c, "demo", "brick", "f1")
+    base = _key(c)
     variants = [
-        cache_key(get_preset("C"), "demo", "brick", "f1"),
-        cache_key(c.replace(backbone="resnet18"), "demo", "brick", "f1"),
-        cache_key(c.replace(image_size=128), "demo", "brick", "f1"),
-        cache_key(c.replace(iterations=10), "demo", "brick", "f1"),
-        cache_key(c.replace(batch_size=4), "demo", "brick", "f1"),
-        cache_key(c.replace(seed=1), "demo", "brick", "f1"),
-        cache_key(c, "mvtec_ad", "brick", "f1"),
-        cache_key(c, "demo", "grass", "f1"),
-        cache_key(c, "demo", "brick", "f2"),
-        cache_key(c, "demo", "brick", "f1", pretrained=False),
+        _key(get_preset("C")),
+        _key(c.replace(backbone="resnet18")),
+        _key(c.replace(image_size=128)),
+        _key(c.replace(iterations=10)),
+        _key(c.replace(batch_size=4)),
+        _key(c.replace(seed=1)),
+        _key(c, dataset="mvtec_ad"),
+        _key(c, category="grass"),
+        _key(c, data="f2"),
+        _key(c, pretrained=False),
     ]
     assert len({base, *variants}) == len(variants) + 1
-    assert cache_key(c.replace(device="cpu", num_workers=2), "demo", "brick", "f1") == base  # how, not what
+    assert _key(c.replace(device="cpu", num_workers=2)) == base  # how, not what
 
 
 def test_changing_demo_data_invalidates_runs(tmp_path):
@@ -42,16 +47,16 @@ def test_changing_demo_data_invalidates_runs(tmp_path):
     )
     assert data_fingerprint(a / "brick") != data_fingerprint(b / "brick")
     c = get_preset("B")
-    assert run_folder(tmp_path, c, "demo", a, "brick") != run_folder(tmp_path, c, "demo", b, "brick")
+    assert run_folder(tmp_path, RunSpec(c, "demo", a, "brick")) != run_folder(tmp_path, RunSpec(c, "demo", b, "brick"))
 
 
 def test_cached_run_is_reused(demo_root, tmp_path):
     c = get_preset("B", backbone="efficientnet_lite0", image_size=64, iterations=2, batch_size=4, eval_every=2)
-    first = cached_run(c, "demo", demo_root, "brick", tmp_path, progress=False)
+    first = cached_run(RunSpec(c, "demo", demo_root, "brick"), tmp_path, progress=False)
     stamp = (first.out / "metrics.json").stat().st_mtime_ns
-    again = cached_run(c, "demo", demo_root, "brick", tmp_path, progress=False)
+    again = cached_run(RunSpec(c, "demo", demo_root, "brick"), tmp_path, progress=False)
     assert again.metrics == first.metrics and (first.out / "metrics.json").stat().st_mtime_ns == stamp
-    other = cached_run(c.replace(seed=5), "demo", demo_root, "brick", tmp_path, progress=False)
+    other = cached_run(RunSpec(c.replace(seed=5), "demo", demo_root, "brick"), tmp_path, progress=False)
     assert other.out != first.out
 
 
@@ -71,7 +76,7 @@ def test_batch_continues_past_a_failing_notebook(tmp_path):
     _notebook(nbs / "01_fails.ipynb", "raise RuntimeError('boom')")
     _notebook(nbs / "02_works.ipynb", "assert profile == 'smoke'")
     rc = reproduce(
-        "smoke", notebooks_dir=nbs, build_dir=tmp_path / "build", results_root=tmp_path / "results", timeout=120
+        profile="smoke", notebooks_dir=nbs, build_dir=tmp_path / "build", results_root=tmp_path / "results", timeout=120
     )
     assert rc == 1
     summary = pd.read_csv(tmp_path / "results" / "smoke" / "reproduce_summary.csv")

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from rclib.cli import main
-from rclib.paper.course import exercises, student_copy
+from rclib.course.student import exercises, student_copy
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 STORY = ("00", "01", "02", "03", "04", "05", "06", "07", "11", "12")

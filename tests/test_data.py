@@ -12,13 +12,13 @@ import torch
 from PIL import Image
 from scipy import ndimage
 
-from rclib.data import DataError, DemoSpec, MedicalFolder, MVTecLayout, open_dataset, write_demo_data
+from rclib.data import DataError, DemoSpec, open_dataset, write_demo_data
 from rclib.data.demo import DEFECTS, SOURCES, make_defect, regions, texture_contrast
 
 
 def test_mvtec_layout_items(tiny_mvtec):
-    train = MVTecLayout(tiny_mvtec, "widget", "train", image_size=32)
-    test = MVTecLayout(tiny_mvtec, "widget", "test", image_size=32)
+    train = open_dataset("mvtec_ad", tiny_mvtec, "widget", "train", image_size=32)
+    test = open_dataset("mvtec_ad", tiny_mvtec, "widget", "test", image_size=32)
     assert len(train) == 4 and len(test) == 4
     s = test[1]
     assert s.image.shape == (3, 32, 32) and s.mask.shape == (32, 32) and s.mask.dtype == torch.bool
@@ -29,28 +29,28 @@ def test_mvtec_layout_items(tiny_mvtec):
 
 def test_missing_root_and_category(tmp_path, tiny_mvtec):
     with pytest.raises(DataError, match="does not exist"):
-        MVTecLayout(tmp_path / "nope", "widget")
+        open_dataset("mvtec_ad", tmp_path / "nope", "widget", "train")
     with pytest.raises(DataError, match=r"category 'gadget' not found .* categories there: \['widget'\]"):
-        MVTecLayout(tiny_mvtec, "gadget")
+        open_dataset("mvtec_ad", tiny_mvtec, "gadget", "train")
 
 
 def test_empty_train_folder(tiny_mvtec):
     for p in (tiny_mvtec / "widget" / "train" / "good").iterdir():
         p.unlink()
     with pytest.raises(DataError, match="train/good' holds no images"):
-        MVTecLayout(tiny_mvtec, "widget", "train")
+        open_dataset("mvtec_ad", tiny_mvtec, "widget", "train")
 
 
 def test_test_image_without_mask(tiny_mvtec):
     (tiny_mvtec / "widget" / "ground_truth" / "dent" / "001_mask.png").unlink()
     with pytest.raises(DataError, match=r"001.png' has no mask: expected .*001_mask.png"):
-        MVTecLayout(tiny_mvtec, "widget", "test")
+        open_dataset("mvtec_ad", tiny_mvtec, "widget", "test")
 
 
 def test_mask_size_mismatch(tiny_mvtec):
     path = tiny_mvtec / "widget" / "ground_truth" / "dent" / "000_mask.png"
     Image.new("L", (10, 10)).save(path)
-    ds = MVTecLayout(tiny_mvtec, "widget", "test", image_size=32)
+    ds = open_dataset("mvtec_ad", tiny_mvtec, "widget", "test", image_size=32)
     with pytest.raises(DataError, match=r"000_mask.png' is 10x10 but its image is 40x40"):
         ds[0]
 
@@ -58,7 +58,7 @@ def test_mask_size_mismatch(tiny_mvtec):
 def test_unreadable_image(tiny_mvtec):
     bad = tiny_mvtec / "widget" / "train" / "good" / "000.png"
     bad.write_bytes(b"not a png")
-    ds = MVTecLayout(tiny_mvtec, "widget", "train", image_size=32)
+    ds = open_dataset("mvtec_ad", tiny_mvtec, "widget", "train", image_size=32)
     with pytest.raises(DataError, match=r"cannot read image file .*000.png"):
         ds[0]
 
@@ -78,7 +78,7 @@ def test_image_modes_load_identically(tmp_path):
     Image.fromarray(np.stack([grey] * 3 + [np.full_like(grey, 255)], -1), "RGBA").save(folder / "c_rgba.png")
     Image.fromarray(grey.astype(np.uint16) * 257).save(folder / "d_16bit.png")
     assert Image.open(folder / "d_16bit.png").mode.startswith("I")
-    ds = MVTecLayout(tmp_path, "c", "train", image_size=32)
+    ds = open_dataset("mvtec_ad", tmp_path, "c", "train", image_size=32)
     ref = ds[0].image
     for i in range(1, 4):
         assert torch.equal(ds[i].image, ref), ds[i].path
@@ -93,9 +93,9 @@ def test_loco_style_mask_folders_are_united(tiny_mvtec):
             m = np.zeros((40, 40), np.uint8)
             m[y : y + 5, x : x + 5] = 255
             Image.fromarray(m).save(gt / f"{i:03d}" / f"{j:03d}.png")
-    mask = MVTecLayout(tiny_mvtec, "widget", "test", image_size=40)[0].mask
+    mask = open_dataset("mvtec_ad", tiny_mvtec, "widget", "test", image_size=40)[0].mask
     assert mask[3, 3] and mask[22, 22] and not mask[12, 12]
-    only_good = MVTecLayout(tiny_mvtec, "widget", "test", image_size=40, defect_types=("good",))
+    only_good = open_dataset("mvtec_ad", tiny_mvtec, "widget", "test", image_size=40, defect_types=("good",))
     assert only_good.labels.tolist() == [0, 0]
 
 
@@ -104,11 +104,11 @@ def test_medical_folder_labels(tmp_path):
         (tmp_path / split / cls).mkdir(parents=True, exist_ok=True)
         for i in range(n):
             Image.new("L", (30, 30), 100).save(tmp_path / split / cls / f"{i}.jpeg")
-    assert len(MedicalFolder(tmp_path, "train", 32)) == 3
-    test = open_dataset("oct2017", tmp_path, "oct2017", "test", 32)
+    assert len(open_dataset("aptos", tmp_path, "aptos", "train", image_size=32)) == 3
+    test = open_dataset("oct2017", tmp_path, "oct2017", "test", image_size=32)
     assert sorted(test.labels.tolist()) == [0, 0, 1, 1] and not test.has_masks
-    with pytest.raises(DataError, match="is missing"):
-        MedicalFolder(tmp_path / "train", "train")
+    with pytest.raises(DataError, match="does not exist or is not a folder"):
+        open_dataset("aptos", tmp_path / "train", "aptos", "train")
 
 
 def test_demo_data_is_deterministic(tmp_path):
@@ -169,7 +169,7 @@ def test_demo_masks_cover_exactly_the_defects(kind):
 
 
 def test_demo_layout_loads(demo_root: Path):
-    test = MVTecLayout(demo_root, "grass", "test", image_size=64)
+    test = open_dataset("mvtec_ad", demo_root, "grass", "test", image_size=64)
     assert set(test.labels.tolist()) == {0, 1}
     assert all(test[i].mask.any() == bool(test.labels[i]) for i in range(len(test)))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from rclib.paper import grid
+from rclib.batch.jobs import GridRequest, expand
 from rclib.paper.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ def rclib(args: list[str], workdir: Path, timeout: int = 900, env: dict | None =
 
 def test_table_requests_expand_to_shared_jobs(tmp_path):
     paper = get_profile("paper")
-    table6 = grid.expand(paper, tables=["table6"], data_dir=tmp_path, results_root=tmp_path)
+    table6 = expand(paper, GridRequest(tables=("table6",), data_dir=tmp_path, results_root=tmp_path))
     assert len(table6) == 9 * 15 and {j.preset for j in table6} == {
         "A",
         "B",
@@ -83,13 +83,13 @@ def test_table_requests_expand_to_shared_jobs(tmp_path):
         "E",
         "ReContrast",
     }
-    both = grid.expand(paper, tables=["table1", "table2", "tableA2"], data_dir=tmp_path, results_root=tmp_path)
+    both = expand(paper, GridRequest(tables=("table1", "table2", "tableA2"), data_dir=tmp_path, results_root=tmp_path))
     assert len(both) == 15 * 3  # Tables 1 and 2 share their runs with Table A2's seed 111
     shared = next(j for j in both if j.seed == 111)
-    assert set(shared.tables) == {"table1", "table2", "tableA2"}
+    assert set(shared.needed_by) == {"table1", "table2", "tableA2"}
     assert all(j.folder is None for j in both)  # no data here: nothing can run, and nothing is invented
     with pytest.raises(ValueError, match="unknown table"):
-        grid.expand(paper, tables=["table99"])
+        expand(paper, GridRequest(tables=("table99",)))
 
 
 def test_dry_run_lists_the_paper_grid_with_its_cost(tmp_path):
@@ -115,16 +115,16 @@ def test_local_grid_runs_merges_and_submits_only_what_is_missing(tmp_path):
 
 
 def _run_folder(workdir: Path) -> Path:
-    jobs = grid.expand(
-        get_profile("smoke"),
-        datasets=["demo"],
-        presets=["ReContrast"],
-        categories=["brick"],
-        seeds=[5],
+    request = GridRequest(
+        datasets=("demo",),
+        presets=("ReContrast",),
+        categories=("brick",),
+        seeds=(5,),
         data_dir=workdir / "data",
         results_root=workdir / "results",
         overrides={"iterations": 40, "eval_every": 20},
     )
+    jobs = expand(get_profile("smoke"), request)
     return jobs[0].folder
 
 

@@ -51,10 +51,10 @@ def test_folding_refuses_train_mode_batchnorm():
 
 
 def test_fast_and_exact_scoring_give_the_same_metrics(tmp_path):
-    from rclib.data import DemoSpec, MVTecLayout, write_demo_data
+    from rclib.data import DemoSpec, open_dataset, write_demo_data
 
     write_demo_data(tmp_path, DemoSpec(size=96, n_train=1, n_test_good=4, n_per_defect=2), categories=("brick",))
-    test = MVTecLayout(tmp_path, "brick", "test", image_size=64)
+    test = open_dataset("mvtec_ad", tmp_path, "brick", "test", image_size=64)
     config = get_preset("ReContrast", backbone="efficientnet_lite0", image_size=64)
     fast = build_model(config, pretrained=True)
     exact = build_model(config.replace(fast_inference=False), pretrained=False)
@@ -68,10 +68,10 @@ def test_fast_and_exact_scoring_give_the_same_metrics(tmp_path):
 
 
 def test_scores_do_not_depend_on_the_evaluation_batch_size(tmp_path):
-    from rclib.data import DemoSpec, MVTecLayout, write_demo_data
+    from rclib.data import DemoSpec, open_dataset, write_demo_data
 
     write_demo_data(tmp_path, DemoSpec(size=96, n_train=1, n_test_good=4, n_per_defect=2), categories=("brick",))
-    test = MVTecLayout(tmp_path, "brick", "test", image_size=64)
+    test = open_dataset("mvtec_ad", tmp_path, "brick", "test", image_size=64)
     model = build_model(get_preset("ReContrast", backbone="efficientnet_lite0", image_size=64), pretrained=True)
     one, many = predict(model, test, batch_size=1), predict(model, test, batch_size=len(test))
     # float rounding only (a batch-dependent layer, e.g. BatchNorm left in train mode, would differ by far more)

@@ -7,7 +7,18 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "rclib"
 # each part may import its own layer's modules and the layers below; config and data sit side by side at the bottom
-LAYERS = {"config": 0, "data": 0, "method": 1, "scoring": 2, "runs": 3, "paper": 4, "cli": 5, "__main__": 6}
+LAYERS = {
+    "config": 0,
+    "data": 0,
+    "method": 1,
+    "scoring": 2,
+    "runs": 3,
+    "paper": 4,
+    "course": 5,
+    "batch": 5,
+    "cli": 6,
+    "__main__": 7,
+}
 
 
 def _part(module: str) -> str:
@@ -50,7 +61,19 @@ def test_imports_only_run_downwards():
 
 def test_top_level_parts_are_the_architecture():
     parts = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
-    assert parts == {"__init__", "__main__", "cli", "config", "data", "method", "scoring", "runs", "paper"}
+    assert parts == {
+        "__init__",
+        "__main__",
+        "cli",
+        "config",
+        "data",
+        "method",
+        "scoring",
+        "runs",
+        "paper",
+        "course",
+        "batch",
+    }
 
 
 def test_public_api_from_the_top():

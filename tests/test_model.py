@@ -9,7 +9,7 @@ import torch
 
 from rclib import PRESETS, build_model, get_preset
 from rclib.method.encoders import SPECS, WeightsUnavailableError, build_encoder
-from rclib.paper.describe import describe
+from rclib.paper.complexity import describe
 
 SMALL = ("resnet18", "efficientnet_lite0")
 
@@ -158,7 +158,7 @@ def test_efficientnet_lite0_weights_are_real_imagenet():
     from PIL import Image
     from skimage import data
 
-    from rclib.data.folders import ImageTransform
+    from rclib.data.images import ImageTransform
     from rclib.method.encoders import efficientnet_lite0_weights_path
 
     net = EfficientNet.from_name("efficientnet-lite0", image_size=224)

@@ -42,11 +42,11 @@ def test_ci_calls_the_readme_test_command():
 WHEEL_CHECK = """
 import pandas as pd
 import rclib
-from rclib.paper.reports import with_paper_column
+from rclib.paper.tables import with_paper_column
 
 assert "site-packages" in rclib.__file__, rclib.__file__  # the installed copy, not the source tree
 ours = pd.DataFrame({"config": ["ReContrast"], "data": ["mvtec_ad average of 15"], "I-AUROC mean": [99.0]})
-table = with_paper_column(ours, "table6", {"I-AUROC": "I-AUROC_last"}, "mvtec_ad")
+table = with_paper_column(ours, "table6", metric_names={"I-AUROC": "I-AUROC_last"}, dataset="mvtec_ad")
 print(rclib.__version__, table["I-AUROC paper (MVTec AD average)"].iloc[0], table["I-AUROC difference"].iloc[0])
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from rclib.data import MedicalFolder, MVTecLayout
+from rclib.data import open_dataset
 from rclib.data.prepare import fundus_crop, prepare_aptos, prepare_visa
 
 
@@ -30,9 +30,9 @@ def test_prepare_visa_into_mvtec_layout(tmp_path):
         rows.append(f"candle,{split},{label},{img.relative_to(raw)},{mask}")
     (raw / "split_csv" / "1cls.csv").write_text("\n".join(rows) + "\n")
     prepare_visa(raw, tmp_path / "visa")
-    test = MVTecLayout(tmp_path / "visa", "candle", "test", image_size=32)
+    test = open_dataset("mvtec_ad", tmp_path / "visa", "candle", "test", image_size=32)
     assert test.labels.tolist() == [1, 0] and test[0].mask.any()
-    assert len(MVTecLayout(tmp_path / "visa", "candle", "train", image_size=32)) == 2
+    assert len(open_dataset("mvtec_ad", tmp_path / "visa", "candle", "train", image_size=32)) == 2
 
 
 def test_fundus_crop_centres_the_disc():
@@ -57,4 +57,7 @@ def test_prepare_aptos_seeded_split(tmp_path):
     (raw / "train.csv").write_text("\n".join(lines) + "\n")
     counts = prepare_aptos(raw, tmp_path / "aptos", n_train=4)
     assert counts == {"train/NORMAL": 4, "test/NORMAL": 5, "test/ABNORMAL": 3}
-    assert sorted(MedicalFolder(tmp_path / "aptos", "test", 32).labels.tolist()) == [0] * 5 + [1] * 3
+    assert (
+        sorted(open_dataset("aptos", tmp_path / "aptos", "aptos", "test", image_size=32).labels.tolist())
+        == [0] * 5 + [1] * 3
+    )

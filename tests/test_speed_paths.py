@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pytest
 
 from rclib import fit, get_preset
-from rclib.paper.plots import apply_style, savefig
+from rclib.paper.figures import apply_style, savefig
 from rclib.runs.runtime import _glibc
 
 

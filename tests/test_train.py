@@ -72,7 +72,7 @@ def test_a_runs_last_evaluation_is_its_test_score_from_all_pairs(demo_root):
     from rclib.scoring.evaluate import compute_metrics, predict
 
     run = fit(small(), demo_root, "brick", progress=False, dataset="demo")
-    test = open_dataset("demo", demo_root, "brick", "test", 64)
+    test = open_dataset("demo", demo_root, "brick", "test", image_size=64)
     again = compute_metrics(predict(run.model, test, keep_maps=False), segmentation=False)["I-AUROC"]
     assert run.metrics["last"]["I-AUROC"] == again  # Table A6's "all pairs" rows read it instead of rescoring
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from rclib import build_model, fit, get_preset
 from rclib.cli import main
-from rclib.data import ImageFolders, write_demo_folder
+from rclib.data import open_dataset, write_demo_folder
 from rclib.runs.run import load_run
 
 
@@ -59,10 +59,9 @@ def test_cli_says_pixel_metrics_need_masks(own, tmp_path, capsys):
         "folder",
         "--data-root",
         str(own),
-        "--backbone",
-        "efficientnet_lite0",
+        "--set=backbone=efficientnet_lite0",
     ]
-    argv += ["--image-size", "64", "--iterations", "2", "--batch-size", "4", "--eval-every", "2", "--no-progress"]
+    argv += ["--set", "image_size=64", "iterations=2", "batch_size=4", "eval_every=2", "--no-progress"]
     assert main([*argv, "--out", str(tmp_path / "r")]) == 0
     out = json.loads(capsys.readouterr().out)
     assert "P-AUROC" not in out["last"] and "need masks" in out["note"] and out["threshold"]["value"] > 0
@@ -94,7 +93,7 @@ def test_masks_are_matched_by_stem_when_given(own, tmp_path):
         Image.fromarray(mask).save(root / "masks" / "crack" / f"{image.stem}.png")
     for kind in ("foreign", "hole", "scratch", "stain"):
         shutil.rmtree(root / "test" / kind)
-    test = ImageFolders(root, "test", image_size=64)
+    test = open_dataset("folder", root, "", "test", image_size=64)
     assert test.has_masks and int(test[len(test) - 1].mask.sum()) > 0
 
 
@@ -102,7 +101,7 @@ def test_image_modes_and_formats(tmp_path):
     root = tmp_path / "modes"
     for i, (mode, suffix) in enumerate((("L", ".png"), ("RGBA", ".png"), ("RGB", ".jpg"), ("I;16", ".tif"))):
         _image(root / "train" / f"{i}{suffix}", 80, mode)
-    assert [tuple(s.image.shape) for s in ImageFolders(root, "train", image_size=64)] == [(3, 64, 64)] * 4
+    assert [tuple(s.image.shape) for s in open_dataset("folder", root, "", "train", image_size=64)] == [(3, 64, 64)] * 4
 
 
 @pytest.mark.parametrize(
@@ -145,16 +144,12 @@ def test_bad_folders_give_one_clear_line(case, message, tmp_path, capsys):
         "folder",
         "--data-root",
         str(root),
-        "--backbone",
-        "efficientnet_lite0",
+        "--set=backbone=efficientnet_lite0",
     ]
     argv += [
-        "--image-size",
-        "64",
-        "--iterations",
-        "2",
-        "--batch-size",
-        "4",
+        "--set=image_size=64",
+        "--set=iterations=2",
+        "--set=batch_size=4",
         "--no-progress",
         "--out",
         str(tmp_path / "o"),

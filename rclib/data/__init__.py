@@ -1,15 +1,16 @@
 """Data sets of the paper, the embedded demo data and the preparation of official downloads, behind one
-interface: every item is a :class:`Sample`."""
+interface: :func:`open_dataset` lists a split with its layout's function (:mod:`rclib.data.layouts`) and reads it
+with one dataset class (:class:`ImageDataset`); every item is a :class:`Sample`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from torch.utils.data import Dataset
-
+from .dataset import ImageDataset, Sample
 from .demo import DemoSpec, ensure_demo_data, write_demo_data, write_demo_folder
 from .fingerprint import data_fingerprint
-from .folders import DataError, ImageFolders, MedicalFolder, MVTecLayout, Sample, load_rgb
+from .images import DataError, ImageTransform, denormalize, header_size, load_rgb
+from .layouts import FolderLayout, folder_samples, medical_samples, mvtec_samples
 
 MVTEC_CATEGORIES = (
     "carpet",
@@ -47,7 +48,7 @@ LOCO_CATEGORIES = ("breakfast_box", "juice_bottle", "pushpins", "screw_bag", "sp
 DEMO_CATEGORIES = ("brick", "grass", "gravel")
 
 # data set name -> (folder kind, categories); medical sets have a single pseudo-category named after them, and
-# "folder" (your own images, :class:`ImageFolders`) is the category folder itself
+# "folder" (your own images, :func:`rclib.data.layouts.folder_samples`) is the category folder itself
 DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mvtec_ad": ("mvtec", MVTEC_CATEGORIES),
     "visa": ("mvtec", VISA_CATEGORIES),
@@ -77,24 +78,35 @@ def open_dataset(
     root: str | Path,
     category: str,
     split: str,
+    *,
     image_size: int = 256,
     crop_size: int | None = None,
     mask_threshold: float = 0.0,
     cache: bool = False,
     defect_types: tuple[str, ...] | None = None,
-) -> Dataset:
+    layout: FolderLayout | None = None,
+) -> ImageDataset:
     """The ``split`` of ``category`` in data set ``name`` stored under ``root``.
 
     MVTec-layout sets (``mvtec_ad``, ``visa``, ``mvtec_loco``, ``demo``) read ``root/<category>``; medical
     sets (``aptos``, ``oct2017``, ``isic2018``) read ``root`` itself (``train/NORMAL``, ``test/<class>``), and
-    ``folder`` reads your own images in ``root`` (:class:`ImageFolders`; ``category`` is ignored).
+    ``folder`` reads your own images in ``root`` (named by ``layout``; ``category`` is ignored).
     """
     kind = dataset_kind(name)
+    transform = ImageTransform(image_size, crop_size, mask_threshold)
     if kind == "medical":
-        return MedicalFolder(root, split, image_size, crop_size, cache=cache)
+        return ImageDataset(medical_samples(root, split), transform, cache=cache, has_masks=False)
     if kind == "folder":
-        return ImageFolders(root, split, image_size, crop_size, mask_threshold, cache)
-    return MVTecLayout(root, category, split, image_size, crop_size, mask_threshold, defect_types, cache)
+        table = folder_samples(root, split, layout or FolderLayout())
+        for path in table.path:
+            size = header_size(path)
+            if min(size) < image_size:
+                raise DataError(
+                    f"image '{path}' is {size[0]}x{size[1]}, smaller than the model's input {image_size}x{image_size}: "
+                    "use larger images or a smaller image_size"
+                )
+        return ImageDataset(table, transform, cache=cache, has_masks=bool(table.masks.map(len).any()))
+    return ImageDataset(mvtec_samples(root, category, split, defect_types), transform, cache=cache)
 
 
 __all__ = [
@@ -102,17 +114,17 @@ __all__ = [
     "DEMO_CATEGORIES",
     "DataError",
     "DemoSpec",
+    "FolderLayout",
+    "ImageDataset",
     "LOCO_CATEGORIES",
     "MVTEC_CATEGORIES",
     "MVTEC_TEXTURES",
-    "ImageFolders",
-    "MVTecLayout",
-    "MedicalFolder",
     "Sample",
     "VISA_CATEGORIES",
     "category_folder",
     "data_fingerprint",
     "dataset_kind",
+    "denormalize",
     "ensure_demo_data",
     "load_rgb",
     "open_dataset",

@@ -133,7 +133,7 @@ def texture_contrast(photo: np.ndarray, window: int = 9) -> float:
 
 
 def make_defect(
-    img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.ndarray, contrast: float, gain: float = 1.0
+    img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.ndarray, *, contrast: float, gain: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apply one defect to a greyscale crop in [0, 1]; returns ``(defective image, coverage alpha)``.
 
@@ -198,7 +198,7 @@ def write_demo_data(out: str | Path, spec: DemoSpec = DemoSpec(), categories: tu
                 img = _crop(photo, test_regions, spec.size, rng)
                 donor_photo = photos[donors[i % len(donors)]]
                 donor = _crop(donor_photo, [(0, PHOTO_SIZE, 0, PHOTO_SIZE)], spec.size, rng)
-                defective, alpha = make_defect(img, kind, rng, donor, spec.contrast, gain)
+                defective, alpha = make_defect(img, kind, rng, donor, contrast=spec.contrast, gain=gain)
                 _save(base / "test" / kind / f"{i:03d}.png", defective)
                 _save(base / "ground_truth" / kind / f"{i:03d}_mask.png", (alpha >= 0.5).astype(np.float64))
     fingerprints = {c: data_fingerprint(out / c) for c in categories}

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .folders import DataError
+from .images import DataError
 
 
 def _require(path: Path, what: str) -> Path:

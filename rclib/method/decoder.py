@@ -26,7 +26,7 @@ def _activation(name: str) -> nn.Module:
 class DeBasicBlock(nn.Module):
     expansion = 1
 
-    def __init__(self, inplanes: int, planes: int, upsample: nn.Module | None, act: str, base_width: int = 64):
+    def __init__(self, inplanes: int, planes: int, upsample: nn.Module | None, act: str, *, base_width: int = 64):
         super().__init__()
         self.conv1 = deconv2x2(inplanes, planes) if upsample is not None else conv3x3(inplanes, planes)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -45,7 +45,7 @@ class DeBasicBlock(nn.Module):
 class DeBottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, upsample: nn.Module | None, act: str, base_width: int = 64):
+    def __init__(self, inplanes: int, planes: int, upsample: nn.Module | None, act: str, *, base_width: int = 64):
         super().__init__()
         width = int(planes * base_width / 64)
         self.conv1 = conv1x1(inplanes, width)
@@ -80,8 +80,10 @@ class ReverseDecoder(nn.Module):
         for out_channels, n_blocks in zip(reversed(spec.channels), spec.decoder_blocks, strict=True):
             planes = out_channels // block.expansion
             upsample = nn.Sequential(deconv2x2(inplanes, out_channels), nn.BatchNorm2d(out_channels))
-            layers = [block(inplanes, planes, upsample, activation, spec.base_width)]
-            layers += [block(out_channels, planes, None, activation, spec.base_width) for _ in range(n_blocks - 1)]
+            layers = [block(inplanes, planes, upsample, activation, base_width=spec.base_width)]
+            layers += [
+                block(out_channels, planes, None, activation, base_width=spec.base_width) for _ in range(n_blocks - 1)
+            ]
             stages.append(nn.Sequential(*layers))
             inplanes = out_channels
         self.stages = nn.ModuleList(stages)

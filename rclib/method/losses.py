@@ -48,7 +48,7 @@ def global_loss(enc: Sequence[Tensor], dec: Sequence[Tensor], stop_grad: bool = 
 
 
 def hard_mining_alpha(
-    iteration: int, total_iterations: int, start: float = -3.0, end: float = 1.0, warmup: float = 0.1
+    iteration: int, total_iterations: int, *, start: float = -3.0, end: float = 1.0, warmup: float = 0.1
 ) -> float:
     """alpha of Eq. 5 at a training step: linear from ``start`` to ``end`` over the first ``warmup`` of
     training, then constant (Sec. 3.1). ``iteration`` counts the updates already made (0-based), as in the

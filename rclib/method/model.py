@@ -82,7 +82,7 @@ class ReContrast(nn.Module):
         c = self.config
         if not c.hard_mining:
             return float("nan")
-        return hard_mining_alpha(iteration, c.iterations, c.alpha_start, c.alpha_end, c.alpha_warmup)
+        return hard_mining_alpha(iteration, c.iterations, start=c.alpha_start, end=c.alpha_end, warmup=c.alpha_warmup)
 
     def loss(self, enc: list[Tensor], dec: list[Tensor], iteration: int) -> Tensor:
         """The preset's training loss at ``iteration`` (0-based count of completed updates).

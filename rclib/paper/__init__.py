@@ -1,7 +1,9 @@
-"""The paper's artefacts: the reference values it reports, the three profiles, tables, figures, the S^map
-landscape, the notebooks' context and the batch runner that rebuilds everything."""
+"""What the paper reports and how this reproduction compares: the analysis plan (claims, seeds, the runs each
+table needs), the statistics of a verdict, the three profiles, studies of cached runs, the claims, the tables,
+the figures, the S^map landscape, model complexity, and the paper's reference values."""
 
-from .notebook import Context, setup
+from .plan import CLAIMS, TABLES, seed_plan
 from .profiles import PROFILES, get_profile
+from .study import Study
 
-__all__ = ["PROFILES", "Context", "get_profile", "setup"]
+__all__ = ["CLAIMS", "PROFILES", "TABLES", "Study", "get_profile", "seed_plan"]

@@ -90,6 +90,7 @@ def _nudge_zero_vectors(model: torch.nn.Module, eps: float = 1e-6) -> None:
 def smap_landscape(
     model: ReContrast,
     images: torch.Tensor,
+    *,
     distance: float = 1.0,
     steps: int = 50,
     seed: int = 0,

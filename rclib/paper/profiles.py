@@ -1,7 +1,8 @@
 """The three scales of the same code: ``smoke`` (CI), ``demo`` (laptop CPU, offline) and ``paper`` (GPU).
 
 Every notebook takes one ``profile`` parameter and asks this module for the data, backbone and training
-budget that go with it. Where ``demo`` compresses the paper's time scale it says so in :attr:`Profile.note`.
+budget that go with it. Where ``demo`` compresses the paper's time scale it says so in :attr:`Profile.note`. The
+seeds are not the profile's but the analysis plan's (:mod:`rclib.paper.plan`).
 """
 
 from __future__ import annotations
@@ -32,24 +33,11 @@ class Profile:
     landscape_images: int
     gallery_images: int
     note: str
-    seeds: tuple[int, ...] = (111,)  # training seeds of the story (111: the official scripts' seed)
     overrides: dict[str, Any] = field(default_factory=dict)
-    notebook_seeds: dict[str, tuple[int, ...]] = field(default_factory=dict)  # notebooks that train more seeds
-
-    def seeds_for(self, notebook: str) -> tuple[int, ...]:
-        """The training seeds of ``notebook`` ("02"): its own where the profile names them, else the story's."""
-        return self.notebook_seeds.get(notebook, self.seeds)
 
 
-DEMO_SEEDS = (1, 11, 111)  # Table A2's seeds
-# C3 and C6 compare two configurations' last I-AUROC on 100 test images per category, where the seed-to-seed
-# spread (several points on gravel) is as large as the difference itself: with three seeds both verdicts changed
-# with float rounding (benchmarks/claims_rounding.py), so notebooks 02 (C6) and 08 (C3) train two more seeds; the
-# noise rule and the tolerances are the same
-DETECTION_SEEDS = (*DEMO_SEEDS, 2, 3)
-
-# the CPU profiles' speed switches (benchmarks/results/; channels_last changes float rounding only, which
-# benchmarks/claims_rounding.py shows does not change a verdict)
+# the CPU profiles' speed switches: channels_last changes float rounding only (the claims' rounding check measures
+# that no verdict moves with it), reuse_cpu_memory changes nothing computed
 CPU_OVERRIDES = {"channels_last": True, "reuse_cpu_memory": True}
 
 PROFILES: dict[str, Profile] = {
@@ -92,12 +80,10 @@ PROFILES: dict[str, Profile] = {
             "PyPI wheel) on the embedded demo data (real texture photographs, synthetic defects). It compresses the "
             "paper's time scale (fewer iterations, a larger encoder learning rate: the values are printed below); "
             "Config B, whose encoder is frozen, is trained with the same settings as the control, and every claim "
-            "is judged over the seeds. Tensors are channels_last and freed CPU memory is reused: speed only "
-            "(benchmarks/results/)."
+            "is judged over the seeds of the analysis plan. Tensors are channels_last and freed CPU memory is "
+            "reused: speed only."
         ),
         overrides=dict(CPU_OVERRIDES),
-        seeds=DEMO_SEEDS,
-        notebook_seeds={"02": DETECTION_SEEDS, "08": DETECTION_SEEDS},
     ),
     "paper": Profile(
         name="paper",
@@ -147,7 +133,7 @@ def profile_config(
     return config.replace(**{**profile.overrides, **overrides}) if (profile.overrides or overrides) else config
 
 
-def default_data_root(profile: Profile, dataset: str, data_dir: str | Path = "../data") -> Path:
+def default_data_root(profile: Profile, dataset: str, data_dir: str | Path) -> Path:
     """Where a data set lives by default: ``<data_dir>/demo/<profile>`` for the demo data (written on first
     use), ``<data_dir>/<dataset>`` otherwise."""
     data_dir = Path(data_dir)

@@ -30,7 +30,7 @@ def table_a5_reference(config: ReContrastConfig) -> dict[str, float]:
     return dict(zip(rows.metric, rows.value.astype(float), strict=True))
 
 
-def paper_value(table: str, dataset: str, category: str, method: str, metric: str) -> float:
+def paper_value(table: str, dataset: str, category: str, *, method: str, metric: str) -> float:
     """One number the paper reports (NaN when it reports none for these keys)."""
     df = paper_results()
     hit = df[

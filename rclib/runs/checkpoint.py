@@ -38,7 +38,7 @@ class TrainingState:
 
 
 def save_checkpoint(
-    path: Path, state: TrainingState, config: ReContrastConfig, seconds: float, pretrained: bool
+    path: Path, state: TrainingState, config: ReContrastConfig, *, seconds: float, pretrained: bool
 ) -> None:
     """Write ``state`` (with ``seconds`` of wall time in total) to ``path`` atomically."""
     atomic_torch_save(

@@ -11,10 +11,11 @@ from typing import Any
 from torch.utils.data import ConcatDataset, Dataset, Subset
 
 from ..config import ReContrastConfig
-from ..data import category_folder, data_fingerprint, dataset_kind, open_dataset
+from ..data import data_fingerprint, dataset_kind, open_dataset
 from ..scoring.evaluate import predict
 from ..scoring.threshold import Threshold, normal_quantile_threshold, validation_threshold
 from .run import Run, write_threshold
+from .spec import categories_of, category_label, fingerprint
 from .training import train
 
 HOLDOUT_EVERY = 10  # your own folder without validation/: every 10th normal training image sets the threshold
@@ -31,21 +32,7 @@ class RunData:
     calibration: Dataset | None = None
 
 
-def categories_of(category: str | Sequence[str]) -> tuple[str, ...]:
-    return (category,) if isinstance(category, str) else tuple(category)
-
-
-def category_label(category: str | Sequence[str]) -> str:
-    """How a run names its data: the category, or ``a+b+c`` for one model of several categories."""
-    return "+".join(categories_of(category))
-
-
-def fingerprint(dataset: str, data_root: str | Path, category: str | Sequence[str]) -> str:
-    """The data fingerprint of ``category`` (of each, joined, for several)."""
-    return "-".join(data_fingerprint(category_folder(dataset, data_root, c)) for c in categories_of(category))
-
-
-def open_folder_data(config: ReContrastConfig, data_root: str | Path) -> RunData:
+def open_folder_data(config: ReContrastConfig, data_root: str | Path, data: str = "") -> RunData:
     """Your own images (:class:`rclib.data.ImageFolders`): the test set when there is one, and the threshold's
     images: ``validation/`` when present, else every ``HOLDOUT_EVERY``-th normal training image, held out."""
     root = Path(data_root)
@@ -58,7 +45,7 @@ def open_folder_data(config: ReContrastConfig, data_root: str | Path) -> RunData
         "dataset": "folder",
         "category": root.name,
         "data_root": str(root),
-        "data_fingerprint": data_fingerprint(root),
+        "data_fingerprint": data or data_fingerprint(root),
     }
     if test is None:
         info["note"] = f"no test folder ('{root / 'test'}'): trained without evaluation"
@@ -79,12 +66,13 @@ def open_folder_data(config: ReContrastConfig, data_root: str | Path) -> RunData
 
 
 def open_run_data(
-    config: ReContrastConfig, dataset: str, data_root: str | Path, category: str | Sequence[str]
+    config: ReContrastConfig, dataset: str, data_root: str | Path, category: str | Sequence[str], *, data: str = ""
 ) -> RunData:
-    """The training and test sets of ``category`` at the config's image size. Several categories train one
-    model on their union (Sec. 3.3's unified setting); they are then evaluated per category afterwards."""
+    """The training and test sets of ``category`` at the config's image size (``data``: the data's fingerprint
+    when it is known already). Several categories train one model on their union (Sec. 3.3's unified
+    setting); they are then evaluated per category afterwards."""
     if dataset_kind(dataset) == "folder":
-        return open_folder_data(config, data_root)
+        return open_folder_data(config, data_root, data)
     cats = categories_of(category)
     size = dict(image_size=config.image_size, crop_size=config.crop_size)
     small = dataset_kind(dataset) == "mvtec"  # small enough to keep the decoded images in memory
@@ -98,7 +86,7 @@ def open_run_data(
         "dataset": dataset,
         "category": category_label(cats),
         "data_root": str(data_root),
-        "data_fingerprint": fingerprint(dataset, data_root, cats),
+        "data_fingerprint": data or fingerprint(dataset, data_root, cats),
     }
     return RunData(trains[0] if len(trains) == 1 else ConcatDataset(trains), test, info)
 
@@ -116,12 +104,14 @@ def fit(
     config: ReContrastConfig,
     data_root: str | Path,
     category: str | Sequence[str],
+    *,
     out: str | Path | None = None,
     progress: bool = True,
     dataset: str = "mvtec_ad",
     pretrained: bool = True,
     resume: bool = False,
     stop_after: int | None = None,
+    data: str = "",
 ) -> Run:
     """Train ``config`` on ``category`` of the data folder ``data_root`` (``dataset`` names its layout),
     evaluating every ``config.eval_every`` iterations; returns a :class:`~rclib.runs.run.Run` with ``.model``,
@@ -129,8 +119,8 @@ def fit(
     (``resume=True`` continues an interrupted one); ``stop_after`` ends training early, checkpointed. A list of
     categories trains one model for all of them, without evaluation during training. On your own folder
     (``dataset="folder"``; ``category`` is then only a label) the finished run also records its decision
-    threshold (``threshold.json``)."""
-    data = open_run_data(config, dataset, data_root, category)
+    threshold (``threshold.json``). ``data`` is the data's fingerprint when the caller computed it already."""
+    data = open_run_data(config, dataset, data_root, category, data=data)
     run = train(
         config,
         data.train,

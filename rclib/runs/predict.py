@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.folders import IMAGE_SUFFIXES, DataError, ImageTransform, denormalize, load_rgb
+from ..data.images import IMAGE_SUFFIXES, DataError, ImageTransform, denormalize, load_rgb
 from ..scoring.anomaly_map import score
 from ..scoring.overlay import save_overlay
 from ..scoring.threshold import Threshold
@@ -57,7 +57,7 @@ def _overlay_names(paths: list[Path]) -> list[str]:
 
 
 def predict_images(
-    run: Run, inputs: Sequence[str | Path], out: str | Path, threshold: float | None = None, batch_size: int = 8
+    run: Run, inputs: Sequence[str | Path], out: str | Path, *, threshold: float | None = None, batch_size: int = 8
 ) -> pd.DataFrame:
     """Score every image of ``inputs`` with ``run``; write ``out/<image>.png`` overlays (one colour scale for all)
     and ``out/predictions.csv`` (image, score, threshold, decision). Existing predictions are never overwritten."""
@@ -95,10 +95,10 @@ def predict_images(
             denormalize(images[i]),
             all_maps[i],
             out / name,
-            vmin,
-            vmax,
-            f"{path.name}: {all_scores[i]:.3f}{verdict}",
-            chosen.value if chosen is not None else None,
+            vmin=vmin,
+            vmax=vmax,
+            title=f"{path.name}: {all_scores[i]:.3f}{verdict}",
+            threshold=chosen.value if chosen is not None else None,
         )
     table = pd.DataFrame(
         {

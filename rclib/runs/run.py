@@ -3,12 +3,14 @@
 ``metrics.json`` holds the last and the best-by-I-AUROC evaluation, the configuration, the time spent, the data
 and the library versions; ``history.csv`` one row per evaluation; ``steps.csv`` the loss, alpha and per-stage
 feature diversity of every iteration; ``model.pt`` the trained weights and the configuration. It is written
-last-to-first so that ``metrics.json`` marks a complete folder.
+last-to-first so that ``metrics.json`` marks a complete folder. :func:`read_record` reads a finished run's
+record without building its network; :func:`load_run` builds it only when ``run.model`` is first used.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,16 +31,26 @@ FILES = ("metrics.json", "history.csv", "steps.csv", WEIGHTS, THRESHOLD, CHECKPO
 
 @dataclass
 class Run:
-    """A finished (or stopped-early) training run."""
+    """A finished (or stopped-early) training run. Its network is built and loaded from the run folder the first
+    time :attr:`model` is used (a run read for its metrics alone never builds it)."""
 
     config: ReContrastConfig
-    model: ReContrast
     metrics: dict[str, Any]  # {"last": {...}, "best": {...}}
     history: pd.DataFrame
     steps: pd.DataFrame
     seconds: float
     out: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # data set, category, data fingerprint, ...
+    loaded: ReContrast | None = field(default=None, repr=False)
+    loader: Callable[[], ReContrast] | None = field(default=None, repr=False)
+
+    @property
+    def model(self) -> ReContrast:
+        if self.loaded is None:
+            if self.loader is None:
+                raise ValueError(f"run {self.out} has no network: it was neither trained here nor saved")
+            self.loaded = self.loader()
+        return self.loaded
 
     @property
     def eval_seconds(self) -> float:
@@ -100,12 +112,17 @@ def _read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path)  # pandas >= 3 parses floats exactly (round trip)
 
 
-def load_run(out: str | Path, device: str = "auto") -> Run:
-    """Load a finished run folder onto ``device`` (``auto``: CUDA when present)."""
+def read_record(out: str | Path) -> dict[str, Any]:
+    """A finished run's ``metrics.json`` (last and best metrics, configuration, data, versions); no network is
+    built."""
     out = Path(out)
     if not is_finished(out):
         raise FileNotFoundError(f"'{out}' is not a finished run directory (needs metrics.json and {WEIGHTS})")
-    doc = json.loads((out / "metrics.json").read_text())
+    return json.loads((out / "metrics.json").read_text())
+
+
+def load_model(out: Path, device: str = "auto") -> ReContrast:
+    """The trained network of the run folder ``out`` on ``device`` (``auto``: CUDA when present), in eval mode."""
     saved = read_checkpoint(out / WEIGHTS)
     config = ReContrastConfig.from_dict(saved["config"])
     model = build_model(config, pretrained=False)
@@ -117,11 +134,26 @@ def load_run(out: str | Path, device: str = "auto") -> Run:
             f"the weights in '{out / WEIGHTS}' do not fit the {config.name} model with backbone {config.backbone} "
             f"that the run's configuration describes ({lines[-1].strip()[:200]}); the run folder is mixed up"
         ) from None
-    model.to(resolve_device(device)).eval()
+    return model.to(resolve_device(device)).eval()
+
+
+def load_run(out: str | Path, device: str = "auto", lazy: bool = False) -> Run:
+    """Load a finished run folder; its network goes onto ``device`` now, or when first used with ``lazy``."""
+    out = Path(out)
+    doc = read_record(out)
     extra = {k: v for k, v in doc.items() if k not in ("last", "best", "config")}
     if (out / THRESHOLD).exists():
         extra["threshold"] = json.loads((out / THRESHOLD).read_text())
-    history, steps = _read_table(out / "history.csv"), _read_table(out / "steps.csv")
-    return Run(
-        config, model, {"last": doc["last"], "best": doc["best"]}, history, steps, doc.get("seconds", 0.0), out, extra
+    run = Run(
+        config=ReContrastConfig.from_dict(doc["config"]),
+        metrics={"last": doc["last"], "best": doc["best"]},
+        history=_read_table(out / "history.csv"),
+        steps=_read_table(out / "steps.csv"),
+        seconds=doc.get("seconds", 0.0),
+        out=out,
+        extra=extra,
+        loader=lambda: load_model(out, device),
     )
+    if not lazy:
+        run.model  # noqa: B018 - build and load the network now: a mixed-up folder fails here
+    return run

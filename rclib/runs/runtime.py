@@ -61,8 +61,8 @@ def reuse_freed_memory(enabled: bool = True) -> Iterator[bool]:
     the kernel with ``mmap`` and returns it with ``munmap`` when freed, so each training step faults its
     large activations and gradients in again, page by page. ``M_MMAP_MAX=0`` serves large blocks from the
     heap and ``M_TRIM_THRESHOLD=-1`` keeps the freed heap for the next step: no page faults, but the heap
-    fragments and the peak RSS of large models grows (``benchmarks/bench_train.py --reuse-memory`` measures
-    both; results in ``benchmarks/results/``). On exit both parameters return to glibc's defaults (the mmap
+    fragments and the peak RSS of large models grows (the repository's ``benchmarks/bench_train.py
+    --reuse-memory`` measures both). On exit both parameters return to glibc's defaults (the mmap
     threshold stays where it was and stops adapting, as after any such ``mallopt`` call) and
     ``malloc_trim(0)`` returns the free memory. Values computed are unchanged (torch aligns its CPU tensors
     itself). With another C library, or ``enabled=False``, nothing is changed.

@@ -110,6 +110,7 @@ def training_step(
     forward: Forward,
     images: torch.Tensor,
     c: ReContrastConfig,
+    *,
     scaler: torch.amp.GradScaler,
     device: torch.device,
     label: str = "",
@@ -161,6 +162,7 @@ def evaluate_now(state: TrainingState, eval_data: Dataset, c: ReContrastConfig) 
 def finish(
     state: TrainingState,
     c: ReContrastConfig,
+    *,
     seconds: float,
     out: Path | None,
     pretrained: bool,
@@ -168,14 +170,14 @@ def finish(
 ) -> Run:
     """The run as it stands; a complete run with a folder is written there (see :mod:`rclib.runs.run`)."""
     run = Run(
-        c,
-        state.model,
-        summarise(state.history, state.best),
-        pd.DataFrame(state.history),
-        pd.DataFrame(state.steps),
-        seconds,
-        out,
-        run_info,
+        config=c,
+        metrics=summarise(state.history, state.best),
+        history=pd.DataFrame(state.history),
+        steps=pd.DataFrame(state.steps),
+        seconds=seconds,
+        out=out,
+        extra=run_info,
+        loaded=state.model,
     )
     if out is not None and state.iteration == c.iterations:
         write_run(run, pretrained)
@@ -228,7 +230,7 @@ def train(
             images = batch.image.to(device, non_blocking=True)
             if c.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
-            state.steps.append(training_step(state, forward, images, c, scaler, device, label))
+            state.steps.append(training_step(state, forward, images, c, scaler=scaler, device=device, label=label))
             bar.update(1)
             bar.set_postfix(loss=f"{state.steps[-1]['loss']:.4f}")
             it = state.iteration
@@ -237,6 +239,10 @@ def train(
                 state.history.append(evaluate_now(state, eval_data, c))
             periodic = c.checkpoint_every and it % c.checkpoint_every == 0
             if checkpoint is not None and (evaluating or periodic or it == stop) and it < c.iterations:
-                save_checkpoint(checkpoint, state, c, seconds_before + time.perf_counter() - t0, pretrained)
+                save_checkpoint(
+                    checkpoint, state, c, seconds=seconds_before + time.perf_counter() - t0, pretrained=pretrained
+                )
     bar.close()
-    return finish(state, c, seconds_before + time.perf_counter() - t0, out, pretrained, info)
+    return finish(
+        state, c, seconds=seconds_before + time.perf_counter() - t0, out=out, pretrained=pretrained, run_info=info
+    )

@@ -88,6 +88,7 @@ def image_score(maps: Tensor, reduction: str = "max") -> Tensor:
 def score(
     model: nn.Module,
     images: Tensor,
+    *,
     pairs: Sequence[int] | None = None,
     sigma: float | None = None,
     reduction: str | None = None,

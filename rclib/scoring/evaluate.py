@@ -29,6 +29,7 @@ class Predictions:
 def predict(
     model: torch.nn.Module,
     dataset: Dataset,
+    *,
     batch_size: int = 16,
     keep_maps: bool | None = None,
     pairs: Sequence[int] | None = None,
@@ -61,7 +62,7 @@ def predict(
 
 
 def compute_metrics(
-    pred: Predictions, aupro_protocol: str = "per_image", segmentation: bool = True, f1: bool = False
+    pred: Predictions, *, aupro_protocol: str = "per_image", segmentation: bool = True, f1: bool = False
 ) -> dict[str, float]:
     """I-AUROC always; P-AUROC and AUPRO when masks are present and ``segmentation``; F1/ACC when ``f1``."""
     out = {"I-AUROC": image_auroc(pred.scores, pred.labels)}
@@ -76,6 +77,7 @@ def compute_metrics(
 def evaluate(
     model: torch.nn.Module,
     dataset: Dataset,
+    *,
     batch_size: int = 16,
     aupro_protocol: str | None = None,
     f1: bool | None = None,
@@ -86,4 +88,6 @@ def evaluate(
     has_masks = getattr(dataset, "has_masks", True)
     pred = predict(model, dataset, batch_size=batch_size, fast_inference=fast_inference)
     protocol = aupro_protocol or model.config.aupro_protocol
-    return compute_metrics(pred, protocol, segmentation=has_masks, f1=(not has_masks) if f1 is None else f1)
+    return compute_metrics(
+        pred, aupro_protocol=protocol, segmentation=has_masks, f1=(not has_masks) if f1 is None else f1
+    )

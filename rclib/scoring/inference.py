@@ -4,8 +4,8 @@ At test time every BatchNorm is in eval mode, an affine map per channel with fix
 folded into the convolution that feeds it (``torch.nn.utils.fusion.fuse_conv_bn_eval``): one pass over the
 feature map instead of two. With channels_last memory format the depthwise convolutions of EfficientNet and
 the convolutions of ResNets run faster on CPUs (and on tensor cores). The copy computes the same function up
-to float rounding; ``benchmarks/bench_eval.py`` measures how far its metrics move and how much faster it is
-(``benchmarks/results/``). The trained model is left untouched.
+to float rounding; the repository's ``benchmarks/bench_eval.py`` measures how far its metrics move and how much
+faster it is. The trained model is left untouched.
 """
 
 from __future__ import annotations

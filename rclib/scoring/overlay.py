@@ -12,6 +12,7 @@ def save_overlay(
     image: np.ndarray,
     amap: np.ndarray,
     path: Path,
+    *,
     vmin: float,
     vmax: float,
     title: str,

@@ -28,7 +28,7 @@ class _KnownParameters(logging.Filter):
 logging.getLogger("papermill").addFilter(_KnownParameters())
 
 
-def run_notebook(path: Path, out: Path, parameters: dict, timeout: int) -> tuple[str, str]:
+def run_notebook(path: Path, out: Path, parameters: dict, *, timeout: int) -> tuple[str, str]:
     """Execute one notebook; returns ``(status, error)``. The executed copy stays at ``out`` either way."""
     import papermill as pm
 
@@ -51,6 +51,7 @@ def run_notebook(path: Path, out: Path, parameters: dict, timeout: int) -> tuple
 
 
 def reproduce(
+    *,
     profile: str = "demo",
     only: str | None = None,
     notebooks_dir: Path = Path("notebooks"),
@@ -72,7 +73,7 @@ def reproduce(
         t0 = time.perf_counter()
         print(f"[{profile}] {path.name} ...", flush=True)
         parameters = {"profile": profile, "progress": False, "interactive": False}
-        status, error = run_notebook(path, out_dir / path.name, parameters, timeout)
+        status, error = run_notebook(path, out_dir / path.name, parameters, timeout=timeout)
         rows.append(
             {"notebook": path.name, "seconds": round(time.perf_counter() - t0, 1), "status": status, "error": error}
         )

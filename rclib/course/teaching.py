@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import Code, display
 
-from ..data.folders import denormalize
+from ..data import denormalize
 from ..method.losses import hard_normal_mask
 
 

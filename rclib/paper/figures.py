@@ -15,8 +15,9 @@ import pandas as pd
 import seaborn as sns
 import torch
 
-from ..data.folders import denormalize
+from ..data import ImageDataset, denormalize
 from ..runs.run import Run
+from ..scoring.anomaly_map import score
 from .landscape import Landscape
 
 STYLE = {
@@ -168,10 +169,28 @@ def plot_anomaly_gallery(
     return fig
 
 
+def anomaly_gallery(runs: Mapping[str, Run], test: ImageDataset, n: int) -> plt.Figure:
+    """Anomaly maps of each run on ``n`` images of ``test``: a third of them normal, the rest defective, one defect
+    type after another; every map on one colour scale (:func:`plot_anomaly_gallery`)."""
+    labels, kinds = test.labels, test.kinds
+    normal = [i for i in range(len(test)) if not labels[i]]
+    by_type: dict[str, list[int]] = {}
+    for i in (i for i in range(len(test)) if labels[i]):
+        by_type.setdefault(kinds[i], []).append(i)
+    defective = [idx for group in zip(*by_type.values(), strict=False) for idx in group]
+    n_normal = max(1, n // 3)
+    samples = [test[i] for i in normal[:n_normal] + defective[: n - n_normal]]
+    images = torch.stack([s.image for s in samples])
+    maps = {name: score(r.model, images)[0].cpu().numpy() for name, r in runs.items()}
+    titles = [Path(s.path).parent.name for s in samples]
+    return plot_anomaly_gallery([s.image for s in samples], [s.mask for s in samples], maps, titles)
+
+
 def plot_distance_maps(
     images: Sequence[torch.Tensor],
     masks: Sequence[torch.Tensor],
     maps: Sequence[Sequence[np.ndarray]],
+    *,
     names: Sequence[str],
     titles: Sequence[str],
 ) -> plt.Figure:

@@ -1,0 +1,31 @@
+"""Precomputed results shipped inside the package (``rclib/paper/precomputed/*.csv``): what each holds, and the
+command that regenerates it. Notebooks read them with :func:`precomputed`, never from the repository's folders,
+so they work after ``pip install``."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+SOURCES = {
+    "demo_search": "python benchmarks/search_demo.py (the settings search of the demo profile; one row per "
+    "setting and claim)",
+    "demo_search_runs": "python benchmarks/search_demo.py (every run of the settings search)",
+    "claims_rounding": "python benchmarks/claims_rounding.py (every claim again with channels_last off)",
+    "notebook_times": "python benchmarks/bench_reproduce.py --record (minutes per notebook, cold, on a fresh clone)",
+}
+
+
+def precomputed(name: str) -> pd.DataFrame:
+    """The shipped result ``name`` (one of :data:`SOURCES`)."""
+    if name not in SOURCES:
+        raise ValueError(f"unknown precomputed result {name!r}; shipped: {', '.join(SOURCES)}")
+    folder = resources.files(__package__).joinpath("precomputed")
+    with folder.joinpath(f"{name}.csv").open("r", encoding="utf-8") as f:
+        return pd.read_csv(f, dtype={"notebook": str})
+
+
+def source(name: str) -> str:
+    """The command that regenerates ``name``, for a figure's or table's caption."""
+    return SOURCES[name]
