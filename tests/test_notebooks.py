@@ -151,12 +151,15 @@ def test_committed_notebooks_are_clean():
         assert 'profile: str = os.environ.get("RCLIB_PROFILE", "demo")' in "".join(tagged[0]["source"])
 
 
-def test_a_notebook_trains_the_seeds_its_profile_names_for_it(demo_root):
-    from rclib.paper import setup
-    from rclib.paper.profiles import get_profile
+def test_seeds_come_from_the_plan_whatever_the_notebook(demo_root):
+    from rclib.course import setup
+    from rclib.paper.plan import seed_plan
 
-    demo = get_profile("demo")
+    plan = seed_plan("demo")
     common = {"profile": "demo", "data_root": str(demo_root)}
-    assert setup(notebook="08", **common).seeds == demo.seeds_for("08") != demo.seeds
-    assert setup(notebook="03", **common).seeds == demo.seeds
-    assert setup(notebook="08", seeds=[7], **common).seeds == (7,)  # a parameter still wins
+    ctx = setup(notebook="08_industrial_tables", **common)
+    renamed = setup(notebook="99_renamed", **common)
+    assert ctx.story_seeds == renamed.story_seeds == plan.story_seeds()
+    assert ctx.claim_seeds("C3") == renamed.claim_seeds("C3") == plan.claim_seeds("C3")
+    given = setup(notebook="08_industrial_tables", seeds=[7], **common)  # a parameter still wins, everywhere
+    assert given.story_seeds == given.claim_seeds("C3") == (7,)
