@@ -60,6 +60,9 @@ class ReContrastConfig:
     seed: int = 111
     # --- evaluation -------------------------------------------------------------------------------------
     eval_every: int = 250
+    eval_subset: int = (
+        0  # evaluations before the last score about this many test images (0: all; rclib.runs.evaluation)
+    )
     image_score: Literal["max", "mean", "top1"] = "max"  # S^img: max of S^map (ISIC: mean; top 1% mean)
     smoothing_sigma: float = 4.0
     map_pairs: tuple[int, ...] | None = None  # which (encoder, decoder) pairs make S^map (Table A6)
@@ -79,6 +82,9 @@ class ReContrastConfig:
     amp: Literal["none", "bf16", "fp16"] = "none"
     channels_last: bool = False
     compile: bool = False  # torch.compile the forward pass
+    # compute a frozen encoder's features of the training images once per run (rclib.runs.frozen): the same values up
+    # to float rounding, a step without the frozen encoder's forward pass
+    cache_frozen_features: bool = False
     compile_backend: str = "inductor"  # torch.compile backend ("aot_eager" checks graph capture without codegen)
     deterministic: bool = True
     num_workers: int = 0
@@ -161,6 +167,8 @@ def _validate(c: ReContrastConfig) -> None:
     for name in ("iterations", "batch_size", "eval_every"):
         if not isinstance(getattr(c, name), int) or getattr(c, name) < 1:
             bad(name, "a positive integer")
+    if not isinstance(c.eval_subset, int) or c.eval_subset < 0:
+        bad("eval_subset", "0 (every test image) or a positive number of test images")
     if c.image_score not in ("max", "mean", "top1"):
         bad("image_score", "'max', 'mean' or 'top1'")
     if c.amp not in ("none", "bf16", "fp16"):

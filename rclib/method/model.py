@@ -59,18 +59,30 @@ class ReContrast(nn.Module):
     def num_pairs(self) -> int:
         return 6 if self.config.contrastive_pairs else 3
 
-    def forward(self, images: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+    @property
+    def frozen_part(self) -> nn.Module | None:
+        """The encoder whose features never change during training (the frozen copy with contrastive pairs, the
+        only encoder of Configs A, B, B+hm), or None (Configs C, D)."""
+        if self.frozen_encoder is not None:
+            return self.frozen_encoder
+        return None if self.config.train_encoder else self.encoder
+
+    def forward(self, images: Tensor, frozen: list[Tensor] | None = None) -> tuple[list[Tensor], list[Tensor]]:
         """Returns ``(encoder_features, decoder_features)``: the lists of feature maps that are compared,
         pair ``i`` being ``(encoder_features[i], decoder_features[i])``. With contrastive pairs, pairs 0-2
         are (frozen encoder, head 0 of the trainable view) and 3-5 (trainable encoder, head 1 of the frozen
-        view)."""
+        view). ``frozen``: the :attr:`frozen_part`'s features of ``images`` when they are known already
+        (computed once per training image; they do not change), instead of computing them again."""
         if self.frozen_encoder is None:
+            if frozen is not None and not self.config.train_encoder:
+                return frozen, self.decoder(self.bottleneck(frozen))
             with torch.set_grad_enabled(torch.is_grad_enabled() and self.config.train_encoder):
                 enc = self.encoder(images)
             return enc, self.decoder(self.bottleneck(enc))
         trained = self.encoder(images)
-        with torch.no_grad():
-            frozen = self.frozen_encoder(images)
+        if frozen is None:
+            with torch.no_grad():
+                frozen = self.frozen_encoder(images)
         b = images.shape[0]
         joint = self.decoder(self.bottleneck([torch.cat([t, f]) for t, f in zip(trained, frozen, strict=True)]))
         # the 1x1 heads act per sample, so each is applied only to the half whose output is kept

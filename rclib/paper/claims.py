@@ -8,22 +8,42 @@ study's runs and judged by the stated rule (:mod:`rclib.paper.stats`), never by 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-import torch
 
 from ..runs.run import Run
-from ..scoring.evaluate import predict
-from ..scoring.metrics import normal_to_defect_ratio
-from .landscape import Landscape, cached_landscape
-from .plan import ALPHAS, CLAIMS, Claim, Part
-from .stats import combine, judge
+from .measures import (
+    auroc_test_se,
+    contrast_test_se,
+    defect_contrast,
+    landscapes,
+    last,
+    near_radius,
+    relative_std_change,
+)
+from .plan import ALPHAS, CLAIMS, Claim, Part, seed_plan
+from .stats import Interval, combine, judge, seeds_needed
 
-COLUMNS = ["claim", "paper", "observed_mean", "observed_std", "n_seeds", "verdict"]
+COLUMNS = [
+    "claim",
+    "paper",
+    "rule",
+    "tolerance",
+    "observed_mean",
+    "observed_std",
+    "n_seeds",
+    "plan_seeds",
+    "ci_level",
+    "ci_low",
+    "ci_high",
+    "se_test",
+    "verdict",
+    "seeds_to_settle",
+]
 
 
 class Runs(Protocol):
@@ -44,12 +64,19 @@ class Runs(Protocol):
 
 @dataclass(frozen=True)
 class Observation:
-    """One part of a claim, measured: what the paper predicts, the per-seed values, the verdict."""
+    """One part of a claim, measured: what the paper predicts, the per-seed values, the interval the rule reads
+    and the verdict. ``ci`` is the interval of the judged values (``sign * d``), ``values`` the reported ``d``."""
 
-    claim: str
+    part: Part
     paper: str
     values: tuple[float, ...]
+    ci: Interval
     verdict: str
+    plan_seeds: int
+
+    @property
+    def claim(self) -> str:
+        return self.part.name
 
     @property
     def mean(self) -> float:
@@ -59,62 +86,45 @@ class Observation:
     def std(self) -> float:
         return float(np.std(self.values, ddof=1)) if len(self.values) > 1 else float("nan")
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The interval in the units of the reported ``d`` (flipped back where the part judges ``-d``)."""
+        low, high = self.ci.low * self.part.sign, self.ci.high * self.part.sign
+        return (min(low, high), max(low, high))
+
+    def seeds_to_settle(self) -> int | None:
+        """Seeds the measured spread would need to tell the measured mean from the rule's nearest boundary
+        (None: already settled, or nothing to go on)."""
+        if self.verdict != "inconclusive" or len(self.values) < 2 or not self.std > 0:
+            return None
+        boundary = -self.part.tolerance if self.part.rule == "at_least" else 0.0
+        judged = self.part.sign * self.mean
+        if self.part.rule == "within":
+            distance = self.part.tolerance - abs(judged)
+        else:
+            distance = abs(judged - boundary)
+        if distance <= 0:
+            return None
+        return seeds_needed(self.std, distance, self.part.rule, floor=len(self.values))
+
     def row(self) -> dict:
+        low, high = self.bounds
         return {
             "claim": self.claim,
             "paper": self.paper,
+            "rule": self.part.rule,
+            "tolerance": self.part.tolerance,
             "observed_mean": self.mean,
             "observed_std": self.std,
             "n_seeds": len(self.values),
+            "plan_seeds": self.plan_seeds,
+            "ci_level": self.ci.level,
+            "ci_low": low,
+            "ci_high": high,
+            "se_test": self.ci.se_test,
             "verdict": self.verdict,
+            "seeds_to_settle": self.seeds_to_settle(),
         }
-
-
-# --- the measured quantities ---------------------------------------------------------------------------------
-def last(run: Run, metric: str = "I-AUROC") -> float:
-    """The metric at the run's last evaluation (the paper reports the last, not the best)."""
-    return float(run.metrics["last"][metric])
-
-
-def relative_std_change(run: Run, stage: int = 2) -> float:
-    """Fig. 5b's feature diversity of encoder stage ``stage``: its mean over the last tenth of training
-    relative to its mean over the first five iterations, minus 1 (-0.25: a quarter of the diversity lost)."""
-    std = run.steps[f"std_stage{stage}"].to_numpy()
-    tail = max(len(std) // 10, 1)
-    return float(std[-tail:].mean() / std[:5].mean() - 1.0)
-
-
-def defect_contrast(run: Run, test) -> float:
-    """Fig. 5c as a number: mean S^map over normal pixels divided by mean S^map over defect pixels, on the
-    test set (lower: normal regions are cooler relative to defects)."""
-    pred = predict(run.model, test, keep_maps=True)
-    return normal_to_defect_ratio(pred.maps, pred.masks)
-
-
-def landscapes(study: Runs, run: Run, seed: int) -> dict[str, Landscape]:
-    """Fig. 4's two planes around a run's weights (``whole``: distance 1, as the paper; ``zoom``: distance 4),
-    cached beside the run so that the notebook and the claims share them."""
-    n = study.profile.landscape_images
-    train = study.train_set()
-    images = torch.stack([train[i].image for i in range(n)])
-    folder = Path(run.out) if run.out is not None else study.results / "landscapes"
-    steps = study.profile.landscape_steps
-    return {
-        name: cached_landscape(
-            folder / f"landscape_d{distance:g}_s{steps}_n{n}_seed{seed}.npz",
-            run.model,
-            images,
-            distance=distance,
-            steps=steps,
-            seed=seed,
-        )
-        for name, distance in (("whole", 1.0), ("zoom", 4.0))
-    }
-
-
-def near_radius(steps: int) -> float:
-    """ "Near the minimum": three grid steps of the zoomed plane (distance 4), as a fraction of ||theta||."""
-    return 3.0 / (4.0 * steps)
 
 
 # --- a part's per-seed values ----------------------------------------------------------------------------------
@@ -122,30 +132,28 @@ def _per_category(study: Runs, part: Part) -> tuple[str | None, ...]:
     return tuple(study.categories) if part.categories == "all" else (None,)
 
 
-def _values(study: Runs, part: Part, seeds: tuple[int, ...]) -> tuple[float, ...]:
-    """``d`` per seed: the part's measure of the treatment minus the control's (averaged over the part's
-    categories first)."""
-    per_category = []
-    for category in _per_category(study, part):
-        treated = study.runs(part.treatment, seeds=seeds, category=category)
-        control = study.runs(part.control, seeds=seeds, category=category) if part.control else None
-        per_category.append(_paired(study, part, (treated, control), seeds))
-    return tuple(np.mean(per_category, axis=0))
+def _runs(study: Runs, part: Part, seeds: tuple[int, ...], category: str | None) -> list[tuple[Run, Run | None]]:
+    """The part's runs, paired by seed: (treatment, control) for every seed."""
+    treated = study.runs(part.treatment, seeds=seeds, category=category)
+    control = study.runs(part.control, seeds=seeds, category=category) if part.control else [None] * len(treated)
+    for seed, run in zip(seeds, treated, strict=True):
+        if run.config.seed != seed:
+            raise ValueError(f"claim part {part.name}: the run of seed {seed} was trained with seed {run.config.seed}")
+    return list(zip(treated, control, strict=True))
 
 
-def _paired(study: Runs, part: Part, runs: tuple[list, list | None], seeds: tuple[int, ...]) -> list[float]:
-    treated, control = runs
+def _paired(study: Runs, part: Part, pairs: list[tuple[Run, Run | None]], seeds: tuple[int, ...]) -> list[float]:
+    """``d`` of every seed on one category."""
     if part.measure == "metric":
-        return [last(x, part.metric) - last(y, part.metric) for x, y in zip(treated, control, strict=True)]
+        return [last(x, part.metric) - last(y, part.metric) for x, y in pairs]
     if part.measure == "std_change":
-        return [relative_std_change(r) for r in treated]
+        return [relative_std_change(x) for x, _ in pairs]
     if part.measure == "defect_contrast":
-        test = study.test_set()
-        return [defect_contrast(x, test) - defect_contrast(y, test) for x, y in zip(treated, control, strict=True)]
+        return [defect_contrast(x) - defect_contrast(y) for x, y in pairs]
     if part.measure in ("landscape_spread", "landscape_rise"):
         radius = near_radius(study.profile.landscape_steps)
         out = []
-        for seed, x, y in zip(seeds, treated, control, strict=True):
+        for seed, (x, y) in zip(seeds, pairs, strict=True):
             lx, ly = landscapes(study, x, seed), landscapes(study, y, seed)
             if part.measure == "landscape_spread":
                 out.append(lx["whole"].spread() - ly["whole"].spread())
@@ -155,29 +163,67 @@ def _paired(study: Runs, part: Part, runs: tuple[list, list | None], seeds: tupl
     raise ValueError(f"claim part {part.name}: unknown measure {part.measure!r}")
 
 
-def _alpha_pairs(study: Runs, part: Part, seeds: tuple[int, ...]) -> Observation:
+def _test_se(part: Part, groups: list[list[tuple[Run, Run | None]]]) -> float:
+    """The test-sampling error of the part's mean, where it is measured (0 elsewhere: see :data:`TEST_NOISE`)."""
+    if part.measure == "metric" and part.metric == "I-AUROC":
+        return auroc_test_se(groups)
+    if part.measure == "defect_contrast":
+        return contrast_test_se(groups[0])
+    return 0.0
+
+
+# which parts carry the test set's sampling error in their interval, and why the others do not
+TEST_NOISE = {
+    "I-AUROC": "paired bootstrap of the test images, the same resamples for every run of a comparison",
+    "defect_contrast": "paired bootstrap of the test images (normal and defect pixel sums per image)",
+    "AUPRO": "not included: the per-region overlap would need every resample's maps; the test sets are sized so "
+    "that the I-AUROC difference's error is at most a point",
+    "train images": "none: feature std (C1) and the landscapes (C5) are measured on training images",
+}
+
+
+def _values(study: Runs, part: Part, seeds: tuple[int, ...]) -> tuple[tuple[float, ...], float]:
+    """``d`` per seed (the part's measure of the treatment minus the control's, averaged over its categories
+    first) and the test-sampling error of its mean."""
+    groups = [_runs(study, part, seeds, category) for category in _per_category(study, part)]
+    values = np.mean([_paired(study, part, pairs, seeds) for pairs in groups], axis=0)
+    return tuple(float(v) for v in values), _test_se(part, groups)
+
+
+def _observe(part: Part, values: tuple[float, ...], se_test: float, **context: Any) -> Observation:
+    verdict, ci = judge([part.sign * v for v in values], part.rule, part.tolerance, se_test)
+    return Observation(part, part.paper.format(**context.pop("text", {})), values, ci, verdict, **context)
+
+
+def _alpha_pairs(study: Runs, part: Part, seeds: tuple[int, ...], plan_seeds: int) -> Observation:
     """C7: every pair of alphas within the tolerance (equivalence); the pair that differs most is shown."""
     runs = {a: study.runs(part.treatment, seeds=seeds, alpha_end=a) for a in ALPHAS}
     pairs = [(a, b) for i, a in enumerate(ALPHAS) for b in ALPHAS[i + 1 :]]
-    diffs = {p: [last(x) - last(y) for x, y in zip(runs[p[0]], runs[p[1]], strict=True)] for p in pairs}
+    matched = {p: list(zip(runs[p[0]], runs[p[1]], strict=True)) for p in pairs}
+    diffs = {p: tuple(last(x) - last(y) for x, y in matched[p]) for p in pairs}
+    noise = {p: auroc_test_se([matched[p]]) for p in pairs}
+    verdict = combine([judge(diffs[p], part.rule, part.tolerance, noise[p])[0] for p in pairs])
     worst = max(pairs, key=lambda p: abs(np.mean(diffs[p])))
-    verdict = combine([judge(d, part.rule, part.tolerance) for d in diffs.values()])
-    text = part.paper.format(worst=f"{worst[0]:g} - {worst[1]:g}")
-    return Observation(part.name, text, tuple(diffs[worst]), verdict)
+    shown = _observe(
+        part, diffs[worst], noise[worst], text={"worst": f"{worst[0]:g} - {worst[1]:g}"}, plan_seeds=plan_seeds
+    )
+    return replace(shown, verdict=verdict)
 
 
-def measure_part(study: Runs, part: Part, seeds: tuple[int, ...]) -> Observation:
-    """One part of a claim, measured over ``seeds`` and judged."""
+def measure_part(study: Runs, part: Part, seeds: tuple[int, ...], plan_seeds: int | None = None) -> Observation:
+    """One part of a claim, measured over ``seeds`` and judged (``plan_seeds``: how many the plan fixes)."""
+    plan_seeds = len(seeds) if plan_seeds is None else plan_seeds
     if part.measure == "alpha_pairs":
-        return _alpha_pairs(study, part, seeds)
-    values = _values(study, part, seeds)
-    text = part.paper.format(n_categories=len(_per_category(study, part)))
-    return Observation(part.name, text, values, judge([part.sign * v for v in values], part.rule, part.tolerance))
+        return _alpha_pairs(study, part, seeds, plan_seeds)
+    values, se_test = _values(study, part, seeds)
+    text = {"n_categories": len(_per_category(study, part))}
+    return _observe(part, values, se_test, text=text, plan_seeds=plan_seeds)
 
 
 def measure_claim(study: Runs, claim: Claim) -> list[Observation]:
     seeds = study.claim_seeds(claim.name)
-    return [measure_part(study, part, seeds) for part in claim.parts]
+    planned = len(seed_plan(study.profile.name).claim_seeds(claim.name))
+    return [measure_part(study, part, seeds, planned) for part in claim.parts]
 
 
 def measure(study: Runs, *claims: str) -> list[Observation]:
@@ -199,16 +245,38 @@ def record(observations: Sequence[Observation], path: Path) -> pd.DataFrame:
     return new
 
 
-def report(observations: Sequence[Observation]) -> str:
-    """The "Observed in this run" text: one line per claim part, with its numbers and verdict."""
-    lines = []
-    for o in observations:
-        values = ", ".join(f"{v:.3g}" for v in o.values)
-        lines.append(
-            f"{o.claim} [{o.verdict.upper()}] {o.paper}\n    observed {o.mean:.3g} +- {o.std:.2g} "
-            f"(std over {len(o.values)} seeds: {values})"
-        )
+def direction(o: Observation) -> str:
+    """Which way the estimate points: the paper's way (past the rule's boundary in the predicted direction),
+    or against it."""
+    judged = o.part.sign * o.mean
+    if o.part.rule == "within":
+        agrees = abs(judged) < o.part.tolerance
+    else:
+        agrees = judged > (-o.part.tolerance if o.part.rule == "at_least" else 0.0)
+    return "points the paper's way" if agrees else "points against the paper"
+
+
+def describe(o: Observation) -> str:
+    """Two lines under the verdict: the interval the rule read, which way the estimate points and, when the data
+    do not decide, how many seeds the measured spread would need."""
+    low, high = o.bounds
+    noise = f", test-sampling error {o.ci.se_test:.2g} included" if o.ci.se_test else ""
+    values = ", ".join(f"{v:.3g}" for v in o.values)
+    lines = [f"    d = {o.mean:.3g} (std {o.std:.2g} over {len(o.values)} seeds: {values})"]
+    if np.isnan(low):
+        lines.append("    one seed: no interval, no verdict")
+        return "\n".join(lines)
+    settle = o.seeds_to_settle()
+    tail = f"; the measured spread would need about {settle} seeds to settle it" if settle else ""
+    lines.append(f"    {o.ci.level:.0%} t interval [{low:.3g}, {high:.3g}]{noise}; {direction(o)}{tail}")
+    if len(o.values) != o.plan_seeds:
+        lines.append(f"    measured over {len(o.values)} seeds, not the plan's {o.plan_seeds}: not the plan's verdict")
     return "\n".join(lines)
+
+
+def report(observations: Sequence[Observation]) -> str:
+    """The "Observed in this run" text: per claim part, the verdict, the interval, the direction, the values."""
+    return "\n".join(f"{o.claim} [{o.verdict.upper()}] {o.paper}\n{describe(o)}" for o in observations)
 
 
 def observe(study: Runs, *claims: str) -> pd.DataFrame:
@@ -216,10 +284,7 @@ def observe(study: Runs, *claims: str) -> pd.DataFrame:
     observations = measure(study, *claims)
     seeds = {name: study.claim_seeds(name) for name in claims or CLAIMS}
     shown = "; ".join(f"{name}: seeds {', '.join(map(str, s))}" for name, s in seeds.items())
-    print(
-        f"Observed in this run ({study.profile.name} profile; {shown}; noise rule: "
-        "a difference counts when it exceeds twice its standard error over seeds)"
-    )
+    print(f"Observed in this run ({study.profile.name} profile; {shown}; rule: rclib.paper.stats)")
     print(report(observations))
     record(observations, study.results / "claims.csv")
     return pd.DataFrame([o.row() for o in observations], columns=COLUMNS)

@@ -14,6 +14,8 @@ SOURCES = {
     "demo_search_runs": "python benchmarks/search_demo.py (every run of the settings search)",
     "claims_rounding": "python benchmarks/claims_rounding.py (every claim again with channels_last off)",
     "notebook_times": "python benchmarks/bench_reproduce.py --record (minutes per notebook, cold, on a fresh clone)",
+    "plan_pilot": "the demo's claims at commit 08221b2 (100 test images per category; 3 or 5 seeds), kept as the "
+    "pilot the analysis plan's seed counts are computed from (rclib.paper.plan.power_table)",
 }
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import torch
 
 from ..config import ReContrastConfig
@@ -35,6 +36,8 @@ class TrainingState:
     steps: list[dict[str, Any]] = field(default_factory=list)  # one row per iteration
     best: dict[str, Any] | None = None  # the evaluation with the highest I-AUROC so far (later ones win ties)
     seconds: float = 0.0  # wall time of the sessions before this one (a resumed run)
+    last: dict[str, Any] | None = None  # the last evaluation's metrics on the whole test set
+    test_images: pd.DataFrame | None = None  # the last evaluation, one row per test image
 
 
 def save_checkpoint(

@@ -2,7 +2,8 @@
 
 ``metrics.json`` holds the last and the best-by-I-AUROC evaluation, the configuration, the time spent, the data
 and the library versions; ``history.csv`` one row per evaluation; ``steps.csv`` the loss, alpha and per-stage
-feature diversity of every iteration; ``model.pt`` the trained weights and the configuration. It is written
+feature diversity of every iteration; ``test_images.csv`` the last evaluation, one row per test image;
+``model.pt`` the trained weights and the configuration. It is written
 last-to-first so that ``metrics.json`` marks a complete folder. :func:`read_record` reads a finished run's
 record without building its network; :func:`load_run` builds it only when ``run.model`` is first used.
 """
@@ -26,7 +27,8 @@ from .runtime import atomic_torch_save, atomic_write_text, resolve_device, versi
 METRICS = ("I-AUROC", "P-AUROC", "AUPRO")
 WEIGHTS = "model.pt"
 THRESHOLD = "threshold.json"
-FILES = ("metrics.json", "history.csv", "steps.csv", WEIGHTS, THRESHOLD, CHECKPOINT)
+TEST_IMAGES = "test_images.csv"
+FILES = ("metrics.json", "history.csv", "steps.csv", TEST_IMAGES, WEIGHTS, THRESHOLD, CHECKPOINT)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Run:
     seconds: float
     out: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # data set, category, data fingerprint, ...
+    test_images: pd.DataFrame | None = field(default=None, repr=False)  # the last evaluation, per test image
     loaded: ReContrast | None = field(default=None, repr=False)
     loader: Callable[[], ReContrast] | None = field(default=None, repr=False)
 
@@ -63,15 +66,19 @@ class Run:
         return (self.seconds - self.eval_seconds) / max(self.config.iterations, 1)
 
 
-def summarise(history: list[dict[str, Any]], best: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """``{"last": ..., "best": ...}``: the metrics of the last evaluation and of the best one by I-AUROC."""
+def summarise(
+    history: list[dict[str, Any]], best: dict[str, Any] | None, last: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """``{"last": ..., "best": ...}``: the metrics of the last evaluation (``last``: on the whole test set, where
+    the history's rows score a subset) and of the best evaluation of the history by I-AUROC."""
     if not history:
         return {"last": {}, "best": {}}
 
     def pick(row: dict[str, Any]) -> dict[str, Any]:
-        return {k: row[k] for k in (*METRICS, "F1", "ACC", "iteration") if k in row}
+        return {k: row[k] for k in (*METRICS, "F1", "ACC", "iteration", "test_images") if k in row}
 
-    return {"last": pick(history[-1]), "best": pick(best)}
+    final = history[-1] if last is None else {"iteration": history[-1]["iteration"], **last}
+    return {"last": pick(final), "best": pick(best)}
 
 
 def is_finished(out: Path) -> bool:
@@ -86,6 +93,8 @@ def write_run(run: Run, pretrained: bool) -> None:
     )
     atomic_write_text(out / "history.csv", run.history.to_csv(index=False))
     atomic_write_text(out / "steps.csv", run.steps.to_csv(index=False))
+    if run.test_images is not None:
+        atomic_write_text(out / TEST_IMAGES, run.test_images.to_csv(index=False))
     doc = {
         **run.metrics,
         "config": run.config.to_dict(),
@@ -152,6 +161,7 @@ def load_run(out: str | Path, device: str = "auto", lazy: bool = False) -> Run:
         seconds=doc.get("seconds", 0.0),
         out=out,
         extra=extra,
+        test_images=pd.read_csv(out / TEST_IMAGES) if (out / TEST_IMAGES).exists() else None,
         loader=lambda: load_model(out, device),
     )
     if not lazy:

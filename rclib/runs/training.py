@@ -21,9 +21,10 @@ from tqdm import tqdm  # text bar: no ipywidgets needed, readable in papermill o
 
 from ..config import ReContrastConfig
 from ..method.model import ReContrast, build_model
-from ..scoring.evaluate import evaluate
 from ..scoring.metrics import feature_diversity
 from .checkpoint import CHECKPOINT, TrainingState, check_resumable, read_checkpoint, restore, save_checkpoint
+from .evaluation import evaluate_now
+from .frozen import batch_features, frozen_features
 from .run import Run, is_finished, load_run, summarise, write_run
 from .runtime import resolve_device, reuse_freed_memory, seed_everything
 
@@ -114,13 +115,14 @@ def training_step(
     scaler: torch.amp.GradScaler,
     device: torch.device,
     label: str = "",
+    frozen: list[torch.Tensor] | None = None,
 ) -> dict[str, float]:
     """One update of every optimiser on one batch; returns the iteration's log row (loss, alpha, feature std).
-    ``label`` names the run in error messages."""
+    ``label`` names the run in error messages; ``frozen`` is the batch's frozen features when they are cached."""
     it, opts = state.iteration, state.optimizers
     set_learning_rates(opts, c, it)
     with _autocast(c, device):
-        enc, dec = forward(images)
+        enc, dec = forward(images, frozen)
         loss = state.model.loss(enc, dec, it)
     if not torch.isfinite(loss):
         raise TrainingDiverged(
@@ -145,20 +147,6 @@ def training_step(
     }
 
 
-def evaluate_now(state: TrainingState, eval_data: Dataset, c: ReContrastConfig) -> dict[str, Any]:
-    """Score the test set now: the evaluation row (mean loss since the last one, feature std, metrics, time)."""
-    recent = state.steps[-c.eval_every :]
-    row = {"iteration": state.iteration, "loss": sum(s["loss"] for s in recent) / len(recent)}
-    row.update({k: v for k, v in state.steps[-1].items() if k.startswith("std_")})
-    t0 = time.perf_counter()
-    row.update(evaluate(state.model, eval_data))
-    row["eval_seconds"] = round(time.perf_counter() - t0, 3)
-    state.model.train()
-    if state.best is None or row["I-AUROC"] >= state.best["I-AUROC"]:  # ties go to the later evaluation, as official
-        state.best = dict(row)
-    return row
-
-
 def finish(
     state: TrainingState,
     c: ReContrastConfig,
@@ -171,12 +159,13 @@ def finish(
     """The run as it stands; a complete run with a folder is written there (see :mod:`rclib.runs.run`)."""
     run = Run(
         config=c,
-        metrics=summarise(state.history, state.best),
+        metrics=summarise(state.history, state.best, state.last),
         history=pd.DataFrame(state.history),
         steps=pd.DataFrame(state.steps),
         seconds=seconds,
         out=out,
         extra=run_info,
+        test_images=state.test_images,
         loaded=state.model,
     )
     if out is not None and state.iteration == c.iterations:
@@ -222,21 +211,24 @@ def train(
         train_data, batch_sampler=batches, num_workers=c.num_workers, pin_memory=c.pin_memory and device.type == "cuda"
     )
     label = f"preset {c.name!r}" + (f" on {info['category']}" if info.get("category") else "")
+    features = frozen_features(state.model, train_data, c, device)
     t0, seconds_before = time.perf_counter(), state.seconds
     state.model.train()
     bar = tqdm(total=c.iterations, initial=state.iteration, disable=not progress, desc=c.name, leave=False)
     with reuse_freed_memory(c.reuse_cpu_memory and device.type == "cpu"):
-        for batch in loader:
+        for index, batch in zip(batches, loader, strict=True):
             images = batch.image.to(device, non_blocking=True)
             if c.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
-            state.steps.append(training_step(state, forward, images, c, scaler=scaler, device=device, label=label))
+            frozen = batch_features(features, index, c)
+            step = training_step(state, forward, images, c, scaler=scaler, device=device, label=label, frozen=frozen)
+            state.steps.append(step)
             bar.update(1)
             bar.set_postfix(loss=f"{state.steps[-1]['loss']:.4f}")
             it = state.iteration
             evaluating = eval_data is not None and (it % c.eval_every == 0 or it == c.iterations)
             if evaluating:
-                state.history.append(evaluate_now(state, eval_data, c))
+                state.history.append(evaluate_now(state, eval_data, c, final=it == c.iterations))
             periodic = c.checkpoint_every and it % c.checkpoint_every == 0
             if checkpoint is not None and (evaluating or periodic or it == stop) and it < c.iterations:
                 save_checkpoint(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -23,6 +24,17 @@ class Predictions:
     maps: np.ndarray | None
     masks: np.ndarray | None
     paths: list[str]
+
+    def subset(self, index: Sequence[int]) -> Predictions:
+        """The predictions of the images ``index`` only."""
+        idx = np.asarray(index)
+        return Predictions(
+            scores=self.scores[idx],
+            labels=self.labels[idx],
+            maps=None if self.maps is None else self.maps[idx],
+            masks=None if self.masks is None else self.masks[idx],
+            paths=[self.paths[i] for i in idx],
+        )
 
 
 @torch.inference_mode()
@@ -74,6 +86,29 @@ def compute_metrics(
     return out
 
 
+def metric_options(model: torch.nn.Module, dataset: Dataset, f1: bool | None = None) -> dict:
+    """How :func:`compute_metrics` scores ``dataset``: the model's AUPRO protocol, segmentation metrics only with
+    masks, F1/ACC for image-label-only sets (as Table 5 reports them)."""
+    has_masks = getattr(dataset, "has_masks", True)
+    return dict(
+        aupro_protocol=model.config.aupro_protocol, segmentation=has_masks, f1=(not has_masks) if f1 is None else f1
+    )
+
+
+def per_image(pred: Predictions) -> pd.DataFrame:
+    """One row per test image: its path, label and S^img, and (with maps and masks) the sum of S^map over its
+    normal and over its defect pixels with their counts, so that any resample of the images gives its own
+    I-AUROC and normal/defect ratio (:func:`rclib.scoring.metrics.normal_to_defect_ratio`) without the maps."""
+    table = pd.DataFrame({"path": pred.paths, "label": pred.labels, "score": pred.scores.astype(np.float64)})
+    if pred.maps is not None and pred.masks is not None:
+        maps, masks = pred.maps.astype(np.float64), pred.masks.astype(bool)
+        table["defect_px"] = masks.sum(axis=(1, 2))
+        table["normal_px"] = (~masks).sum(axis=(1, 2))
+        table["defect_sum"] = (maps * masks).sum(axis=(1, 2))
+        table["normal_sum"] = (maps * ~masks).sum(axis=(1, 2))
+    return table
+
+
 def evaluate(
     model: torch.nn.Module,
     dataset: Dataset,
@@ -83,11 +118,10 @@ def evaluate(
     f1: bool | None = None,
     fast_inference: bool | None = None,
 ) -> dict[str, float]:
-    """Score ``dataset`` and return the metrics in percent (segmentation metrics only with masks;
-    F1/ACC for image-label-only sets, as Table 5 reports them)."""
-    has_masks = getattr(dataset, "has_masks", True)
+    """Score ``dataset`` and return the metrics in percent (segmentation metrics only with masks; F1/ACC for
+    image-label-only sets, as Table 5 reports them)."""
     pred = predict(model, dataset, batch_size=batch_size, fast_inference=fast_inference)
-    protocol = aupro_protocol or model.config.aupro_protocol
-    return compute_metrics(
-        pred, aupro_protocol=protocol, segmentation=has_masks, f1=(not has_masks) if f1 is None else f1
-    )
+    options = metric_options(model, dataset, f1)
+    if aupro_protocol:
+        options["aupro_protocol"] = aupro_protocol
+    return compute_metrics(pred, **options)

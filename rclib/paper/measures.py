@@ -1,0 +1,118 @@
+"""What a claim measures on one run, and how far the test set's sampling moves it.
+
+Each quantity reads a finished run: its last metrics, its per-iteration feature std, its last evaluation's
+per-image table (``run.test_images``: S^img and the S^map sums over normal and defect pixels of every test image)
+or the S^map landscape around its weights. The test-sampling errors resample the test images with a paired,
+stratified bootstrap: the same images for every run of a comparison, normal and defective images apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..runs.run import Run
+from .landscape import Landscape, cached_landscape
+from .stats import auroc_differences, bootstrap_indices
+
+RESAMPLES = 1000  # bootstrap resamples of the test images (fixed seed: the same resamples every time)
+
+
+def last(run: Run, metric: str = "I-AUROC") -> float:
+    """The metric at the run's last evaluation (the paper reports the last, not the best)."""
+    return float(run.metrics["last"][metric])
+
+
+def relative_std_change(run: Run, stage: int = 2) -> float:
+    """Fig. 5b's feature diversity of encoder stage ``stage``: its mean over the last tenth of training
+    relative to its mean over the first five iterations, minus 1 (-0.25: a quarter of the diversity lost)."""
+    std = run.steps[f"std_stage{stage}"].to_numpy()
+    tail = max(len(std) // 10, 1)
+    return float(std[-tail:].mean() / std[:5].mean() - 1.0)
+
+
+def _ratios(table: pd.DataFrame, resamples: np.ndarray) -> np.ndarray:
+    """:func:`defect_contrast` on every resample of the images (``resamples``: resamples x images)."""
+    sums = {
+        k: table[k].to_numpy()[resamples].sum(axis=1) for k in ("normal_sum", "normal_px", "defect_sum", "defect_px")
+    }
+    return (sums["normal_sum"] / sums["normal_px"]) / (sums["defect_sum"] / sums["defect_px"])
+
+
+def defect_contrast(run: Run) -> float:
+    """Fig. 5c as a number: mean S^map over normal pixels divided by mean S^map over defect pixels, over the
+    run's last evaluation (lower: normal regions are cooler relative to defects)."""
+    t = images_of(run)
+    return float((t.normal_sum.sum() / t.normal_px.sum()) / (t.defect_sum.sum() / t.defect_px.sum()))
+
+
+def images_of(run: Run) -> pd.DataFrame:
+    """The run's last evaluation, one row per test image."""
+    if run.test_images is None:
+        raise ValueError(f"run {run.out} has no per-image record of its last evaluation (test_images.csv)")
+    return run.test_images
+
+
+def _paired_tables(pairs: Sequence[tuple[Run, Run]]) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """The per-image tables of paired runs, checked to hold the same test images in the same order."""
+    tables = [(images_of(a), images_of(b)) for a, b in pairs]
+    first = tables[0][0].path.tolist()
+    for a, b in tables:
+        if a.path.tolist() != first or b.path.tolist() != first:
+            raise ValueError("paired runs were scored on different test images: a paired difference needs the same")
+    return tables
+
+
+def auroc_test_se(groups: Sequence[Sequence[tuple[Run, Run]]]) -> float:
+    """Test-sampling standard error of the mean over seeds (and over ``groups``, one per category) of the
+    paired I-AUROC difference ``treated - control``: a paired bootstrap of each category's test images."""
+    totals = np.zeros(RESAMPLES)
+    for pairs in groups:
+        tables = _paired_tables(pairs)
+        labels = tables[0][0].label.to_numpy()
+        idx = bootstrap_indices(labels, RESAMPLES)
+        treated = np.stack([a.score.to_numpy() for a, _ in tables])
+        control = np.stack([b.score.to_numpy() for _, b in tables])
+        diff = auroc_differences(treated, labels, idx) - auroc_differences(control, labels, idx)
+        totals += diff.mean(axis=1) / len(groups)
+    return float(totals.std(ddof=1))
+
+
+def contrast_test_se(pairs: Sequence[tuple[Run, Run]]) -> float:
+    """Test-sampling standard error of the mean over seeds of the paired difference of
+    :func:`defect_contrast`: a paired bootstrap of the test images."""
+    tables = _paired_tables(pairs)
+    idx = bootstrap_indices(tables[0][0].label.to_numpy(), RESAMPLES)
+    diffs = np.mean([_ratios(a, idx) - _ratios(b, idx) for a, b in tables], axis=0)
+    return float(diffs.std(ddof=1))
+
+
+def landscapes(study: Any, run: Run, seed: int) -> dict[str, Landscape]:
+    """Fig. 4's two planes around a run's weights (``whole``: distance 1, as the paper; ``zoom``: distance 4),
+    cached beside the run so that the notebook and the claims share them."""
+    n = study.profile.landscape_images
+    train = study.train_set()
+    images = torch.stack([train[i].image for i in range(n)])
+    folder = Path(run.out) if run.out is not None else study.results / "landscapes"
+    steps = study.profile.landscape_steps
+    return {
+        name: cached_landscape(
+            folder / f"landscape_d{distance:g}_s{steps}_n{n}_seed{seed}.npz",
+            run.model,
+            images,
+            distance=distance,
+            steps=steps,
+            seed=seed,
+        )
+        for name, distance in (("whole", 1.0), ("zoom", 4.0))
+    }
+
+
+def near_radius(steps: int) -> float:
+    """ "Near the minimum": three grid steps of the zoomed plane (distance 4), as a fraction of ||theta||."""
+    return 3.0 / (4.0 * steps)
