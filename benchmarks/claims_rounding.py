@@ -1,7 +1,8 @@
-"""Rounding must not decide a verdict: measure every claim of the demo profile with channels_last switched off
-(another float rounding of the same computation) and compare with the verdicts of ``make reproduce``
-(channels_last on, ``results/demo/claims.csv``). Writes ``rclib/paper/precomputed/claims_rounding.csv``
-(shipped with the package: notebook 08 shows it).
+"""Rounding must not decide a verdict: measure every claim of the demo profile again with every speed switch the
+demo adopts switched off (channels_last, frozen features computed once per run, bf16 where adopted: other float
+roundings of the same computation) and compare with the verdicts of ``make reproduce`` (``results/demo/
+claims.csv``). Writes ``rclib/paper/precomputed/claims_rounding.csv`` (shipped with the package: notebook 08 shows
+it).
 
     python benchmarks/claims_rounding.py     # after `make reproduce`; trains the claims' runs once more
 """
@@ -9,38 +10,47 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import torch
 
+from rclib.config import ReContrastConfig
 from rclib.paper.claims import measure
 from rclib.paper.figures import apply_style
 from rclib.paper.profiles import get_profile
 from rclib.paper.study import Study
 
 ROOT = Path(__file__).resolve().parent.parent
+# the switches that change float rounding, and their value when switched off
+ROUNDING = {"channels_last": False, "cache_frozen_features": False, "amp": "none"}
 
 
 def main() -> None:
     torch.set_num_threads(2)
     apply_style()
     demo = get_profile("demo")
-    assert demo.overrides.get("channels_last"), "the demo profile is expected to train in channels_last"
-    profile = dataclasses.replace(demo, overrides={**demo.overrides, "channels_last": False})
+    adopted = {k: v for k, v in ROUNDING.items() if demo.overrides.get(k, getattr(ReContrastConfig(), k)) != v}
+    assert adopted, "the demo profile adopts no rounding switch: nothing to compare"
+    profile = dataclasses.replace(demo, overrides={**demo.overrides, **adopted})
     study = Study.of(profile, data_dir=ROOT / "data", results=ROOT / "results" / "rounding" / "demo")
-    observations = measure(study)
-    off = pd.DataFrame([o.row() for o in observations])
+    off = pd.DataFrame([o.row() for o in measure(study)])
     on = pd.read_csv(ROOT / "results" / "demo" / "claims.csv")
-    both = on.merge(off, on="claim", suffixes=(" channels_last on", " channels_last off"))
-    keep = ["claim", "paper channels_last on"] + [
-        f"{c} channels_last {s}" for c in ("observed_mean", "verdict") for s in ("on", "off")
+    both = on.merge(off, on="claim", suffixes=(" on", " off"))
+    keep = ["claim", "paper on"] + [
+        f"{c} {s}" for c in ("observed_mean", "ci_low", "ci_high", "verdict") for s in ("on", "off")
     ]
-    table = both[keep].rename(columns={"paper channels_last on": "paper"})
-    table["same verdict"] = table["verdict channels_last on"] == table["verdict channels_last off"]
-    table.to_csv(ROOT / "rclib" / "paper" / "precomputed" / "claims_rounding.csv", index=False, float_format="%.4g")
-    print(table.to_string(index=False))
-    print(f"{int(table['same verdict'].sum())} of {len(table)} verdicts agree between the two roundings")
+    table = both[keep].rename(columns={"paper on": "paper"})
+    table["same verdict"] = table["verdict on"] == table["verdict off"]
+    table["switched off"] = " ".join(f"{k}={v}" for k, v in adopted.items())
+    table["command"] = "python benchmarks/claims_rounding.py"
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    table["commit"] = commit.stdout.strip()
+    out = ROOT / "rclib" / "paper" / "precomputed" / "claims_rounding.csv"
+    table.to_csv(out, index=False, float_format="%.4g")
+    print(table.drop(columns=["paper", "command", "commit"]).to_string(index=False))
+    print(f"{int(table['same verdict'].sum())} of {len(table)} verdicts agree with {table['switched off'].iloc[0]}")
 
 
 if __name__ == "__main__":

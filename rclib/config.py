@@ -60,9 +60,9 @@ class ReContrastConfig:
     seed: int = 111
     # --- evaluation -------------------------------------------------------------------------------------
     eval_every: int = 250
-    eval_subset: int = (
-        0  # evaluations before the last score about this many test images (0: all; rclib.runs.evaluation)
-    )
+    eval_at: tuple[int, ...] = ()  # evaluate at these iterations (and the last) instead of every eval_every
+    # evaluations before the last score about this many test images (0: all; rclib.runs.evaluation)
+    eval_subset: int = 0
     image_score: Literal["max", "mean", "top1"] = "max"  # S^img: max of S^map (ISIC: mean; top 1% mean)
     smoothing_sigma: float = 4.0
     map_pairs: tuple[int, ...] | None = None  # which (encoder, decoder) pairs make S^map (Table A6)
@@ -114,7 +114,7 @@ class ReContrastConfig:
     def from_dict(cls, values: dict[str, Any]) -> ReContrastConfig:
         check_fields(values)
         values = dict(values)
-        for key in ("betas", "map_pairs"):
+        for key in ("betas", "map_pairs", "eval_at"):
             if isinstance(values.get(key), list):
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -167,6 +167,8 @@ def _validate(c: ReContrastConfig) -> None:
     for name in ("iterations", "batch_size", "eval_every"):
         if not isinstance(getattr(c, name), int) or getattr(c, name) < 1:
             bad(name, "a positive integer")
+    if any(not isinstance(i, int) or not 0 < i <= c.iterations for i in c.eval_at):
+        bad("eval_at", f"iterations between 1 and iterations={c.iterations}")
     if not isinstance(c.eval_subset, int) or c.eval_subset < 0:
         bad("eval_subset", "0 (every test image) or a positive number of test images")
     if c.image_score not in ("max", "mean", "top1"):

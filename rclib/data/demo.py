@@ -50,6 +50,9 @@ class DemoSpec:
     layout: str = "quadrants"  # where train and test crops come from: "quadrants" or "strip" (see regions())
     train_rows: float = 0.6  # "strip" only: top fraction of the photo used for training crops; the test strip is below
     contrast: float = 1.0  # scales every defect's intensity change
+    # per category, a factor on the defects' strength: their intensity change times it, their size times its
+    # square root; chosen on Config B's runs alone (benchmarks/calibrate_demo.py), none: 1
+    strength: tuple[tuple[str, float], ...] = ()
     texture_gain: bool = True  # brighten/darken by the texture's contrast relative to brick's (see write_demo_data)
     seed: int = 0
 
@@ -67,6 +70,12 @@ class DemoSpec:
         for name in ("n_train", "n_test_good", "n_per_defect"):
             if getattr(self, name) < 1:
                 raise ValueError(f"demo {name}={getattr(self, name)}: expected a positive integer")
+        for category, factor in self.strength:
+            if category not in SOURCES or not factor > 0:
+                raise ValueError(
+                    f"demo strength ({category!r}, {factor}): expected (category, factor > 0) with category one of "
+                    f"{', '.join(SOURCES)}"
+                )
 
 
 Region = tuple[int, int, int, int]  # rows [top, bottom) and columns [left, right) of a photo
@@ -100,8 +109,8 @@ def _draw(size: int, paint: Callable[[ImageDraw.ImageDraw, int], None], supersam
     return np.asarray(big, dtype=np.float64).reshape(size, supersample, size, supersample).mean((1, 3)) / 255.0
 
 
-def _curve(rng: np.random.Generator, size: int, jagged: bool) -> list[tuple[float, float]]:
-    length = rng.uniform(0.3, 0.6) * size
+def _curve(rng: np.random.Generator, size: int, jagged: bool, scale: float = 1.0) -> list[tuple[float, float]]:
+    length = rng.uniform(0.3, 0.6) * size * scale
     angle = rng.uniform(0, np.pi)
     cx, cy = rng.uniform(0.3, 0.7, size=2) * size
     t = np.linspace(-0.5, 0.5, 24)
@@ -113,9 +122,12 @@ def _curve(rng: np.random.Generator, size: int, jagged: bool) -> list[tuple[floa
     return list(zip(xs, ys, strict=True))
 
 
-def _ellipse_mask(rng: np.random.Generator, size: int, r_range: tuple[float, float], soft: float) -> np.ndarray:
-    """A wobbly ellipse's coverage with an edge ``soft`` pixels wide; coverage >= 0.5 exactly inside it."""
-    rx, ry = rng.uniform(*r_range, size=2) * size
+def _ellipse_mask(
+    rng: np.random.Generator, size: int, r_range: tuple[float, float], *, soft: float, scale: float = 1.0
+) -> np.ndarray:
+    """A wobbly ellipse's coverage with an edge ``soft`` pixels wide; coverage >= 0.5 exactly inside it. ``scale``
+    multiplies its radii."""
+    rx, ry = rng.uniform(*r_range, size=2) * size * scale
     cx, cy = rng.uniform(0.3, 0.7, size=2) * size
     yy, xx = np.mgrid[0:size, 0:size] + 0.5
     angle = rng.uniform(0, np.pi)
@@ -133,35 +145,45 @@ def texture_contrast(photo: np.ndarray, window: int = 9) -> float:
 
 
 def make_defect(
-    img: np.ndarray, kind: str, rng: np.random.Generator, donor: np.ndarray, *, contrast: float, gain: float = 1.0
+    img: np.ndarray,
+    kind: str,
+    rng: np.random.Generator,
+    donor: np.ndarray,
+    *,
+    contrast: float,
+    gain: float = 1.0,
+    scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Apply one defect to a greyscale crop in [0, 1]; returns ``(defective image, coverage alpha)``.
 
-    ``contrast`` scales every defect's intensity change; ``gain`` scales only the brightness changes (scratch,
-    crack, stain), so that they stand out as much against a busy texture as against the one they were tuned on.
+    ``contrast`` scales every defect's intensity change (a hole or a foreign patch replaces the texture at most
+    fully: their change stops at ``contrast`` 1); ``gain`` scales only the brightness changes (scratch, crack,
+    stain), so that they stand out as much against a busy texture as against the one they were tuned on; ``scale``
+    multiplies every defect's size (lengths, widths, radii).
     """
     size = img.shape[0]
+    full = min(contrast, 1.0)
     if kind == "scratch":
-        pts = _curve(rng, size, jagged=False)
-        width = rng.uniform(1.2, 2.0)
+        pts = _curve(rng, size, jagged=False, scale=scale)
+        width = rng.uniform(1.2, 2.0) * scale
         alpha = _draw(size, lambda d, s: d.line([(x * s, y * s) for x, y in pts], fill=255, width=int(width * s)))
         target = np.clip(img + 0.22 * contrast * gain, 0, 1)
     elif kind == "crack":
-        pts = _curve(rng, size, jagged=True)
-        alpha = _draw(size, lambda d, s: d.line([(x * s, y * s) for x, y in pts], fill=255, width=int(1.5 * s)))
+        pts = _curve(rng, size, jagged=True, scale=scale)
+        alpha = _draw(size, lambda d, s: d.line([(x * s, y * s) for x, y in pts], fill=255, width=int(1.5 * scale * s)))
         target = img * max(1 - 0.45 * contrast * gain, MIN_BRIGHTNESS)
     elif kind == "stain":
-        alpha = _ellipse_mask(rng, size, (0.08, 0.16), soft=2.0)
+        alpha = _ellipse_mask(rng, size, (0.08, 0.16), soft=2.0, scale=scale)
         target = img * max(1 - 0.22 * contrast * gain, MIN_BRIGHTNESS)
     elif kind == "hole":
-        alpha = _ellipse_mask(rng, size, (0.04, 0.07), soft=1.0)
-        target = np.full_like(img, 0.12) * contrast + img * (1 - contrast)
+        alpha = _ellipse_mask(rng, size, (0.04, 0.07), soft=1.0, scale=scale)
+        target = np.full_like(img, 0.12) * full + img * (1 - full)
     elif kind == "foreign":
-        alpha = _ellipse_mask(rng, size, (0.09, 0.15), soft=1.5)
+        alpha = _ellipse_mask(rng, size, (0.09, 0.15), soft=1.5, scale=scale)
         patch = donor.astype(np.float64)
         # match brightness and contrast to the host crop: only the texture differs
         patch = (patch - patch.mean()) / (patch.std() + 1e-6) * img.std() + img.mean()
-        target = img + contrast * (np.clip(patch, 0, 1) - img)
+        target = img + full * (np.clip(patch, 0, 1) - img)
     else:
         raise ValueError(f"unknown defect kind {kind!r}; valid: {', '.join(DEFECTS)}")
     return img * (1 - alpha) + target * alpha, alpha
@@ -186,6 +208,7 @@ def write_demo_data(out: str | Path, spec: DemoSpec = DemoSpec(), categories: tu
         rng = np.random.default_rng([spec.seed, c_index])
         photo = photos[category]
         gain = texture_contrast(photo) / texture_contrast(photos["brick"]) if spec.texture_gain else 1.0
+        strength = dict(spec.strength).get(category, 1.0)
         train_regions, test_regions = regions(spec)
         base = out / category
         for i in range(spec.n_train):
@@ -198,7 +221,9 @@ def write_demo_data(out: str | Path, spec: DemoSpec = DemoSpec(), categories: tu
                 img = _crop(photo, test_regions, spec.size, rng)
                 donor_photo = photos[donors[i % len(donors)]]
                 donor = _crop(donor_photo, [(0, PHOTO_SIZE, 0, PHOTO_SIZE)], spec.size, rng)
-                defective, alpha = make_defect(img, kind, rng, donor, contrast=spec.contrast, gain=gain)
+                defective, alpha = make_defect(
+                    img, kind, rng, donor, contrast=spec.contrast * strength, gain=gain, scale=np.sqrt(strength)
+                )
                 _save(base / "test" / kind / f"{i:03d}.png", defective)
                 _save(base / "ground_truth" / kind / f"{i:03d}_mask.png", (alpha >= 0.5).astype(np.float64))
     fingerprints = {c: data_fingerprint(out / c) for c in categories}
@@ -213,7 +238,7 @@ def ensure_demo_data(out: str | Path, spec: DemoSpec = DemoSpec()) -> Path:
     meta = out / "demo_spec.json"
     if meta.exists():
         try:
-            if json.loads(meta.read_text())["spec"] == asdict(spec):
+            if json.loads(meta.read_text())["spec"] == json.loads(json.dumps(asdict(spec))):
                 return out
         except (ValueError, KeyError):
             pass

@@ -109,6 +109,18 @@ def smap_landscape(
     metric = MeanSmap(enc, images.shape[-1])
     wrapper = GeneralModelWrapper(net, [net.bottleneck, net.decoder], lambda m, feats: m.decoder(m.bottleneck(feats)))
     centre = metric(wrapper)
+    plane = random_plane_aligned(
+        wrapper, metric, distance=distance, steps=steps, seed=seed, normalization=normalization
+    )
+    return Landscape(*plane, centre)
+
+
+def random_plane_aligned(
+    wrapper: GeneralModelWrapper, metric: Metric, *, distance: float, steps: int, seed: int, normalization: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``loss_landscapes.random_plane`` with its snake traversal undone: ``(values, axis_one, axis_two)`` on common
+    coordinates, ``values[i, j]`` the metric at offset ``axis_one[i]`` along direction 1 and ``axis_two[j]`` along
+    direction 2 (fractions of ||theta||; the trained weights at offset 0)."""
     torch.manual_seed(seed)  # the directions come from the global torch RNG
     raw = random_plane(
         wrapper, metric, distance=distance, steps=steps, normalization=normalization, deepcopy_model=True
@@ -117,7 +129,7 @@ def smap_landscape(
     aligned = np.stack([col[:-1] if i % 2 == 0 else col[1:] for i, col in enumerate(raw)])
     unit = 1.0 / (distance * steps)  # one grid step, as a fraction of ||theta||
     half = steps / 2
-    return Landscape(aligned, (np.arange(steps) - half) * unit, (np.arange(1, steps) - half) * unit, centre)
+    return aligned, (np.arange(steps) - half) * unit, (np.arange(1, steps) - half) * unit
 
 
 def cached_landscape(path: Path, model: ReContrast, images: torch.Tensor, **kwargs) -> Landscape:

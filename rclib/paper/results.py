@@ -14,6 +14,10 @@ SOURCES = {
     "demo_search_runs": "python benchmarks/search_demo.py (every run of the settings search)",
     "claims_rounding": "python benchmarks/claims_rounding.py (every claim again with channels_last off)",
     "notebook_times": "python benchmarks/bench_reproduce.py --record (minutes per notebook, cold, on a fresh clone)",
+    "budget_study": "make study (rclib study --profile demo): C3a, C3b and C4 after 200-1,600 iterations at two "
+    "encoder learning rates, over the plan's seeds",
+    "demo_calibration": "python benchmarks/calibrate_demo.py (Config B alone: the defect strength per category and "
+    "the test set's sampling error)",
     "plan_pilot": "the demo's claims at commit 08221b2 (100 test images per category; 3 or 5 seeds), kept as the "
     "pilot the analysis plan's seed counts are computed from (rclib.paper.plan.power_table)",
 }
@@ -31,3 +35,12 @@ def precomputed(name: str) -> pd.DataFrame:
 def source(name: str) -> str:
     """The command that regenerates ``name``, for a figure's or table's caption."""
     return SOURCES[name]
+
+
+def provenance(name: str) -> str:
+    """One line: what ``name`` holds and the command and commit that wrote it (where the table records them)."""
+    table = precomputed(name)
+    made = ""
+    if {"command", "commit"} <= set(table.columns):
+        made = f"; written by `{table.command.iloc[0]}` at commit {table.commit.iloc[0]}"
+    return f"precomputed: {SOURCES[name]}{made}"

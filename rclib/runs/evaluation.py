@@ -32,8 +32,15 @@ def curve_subset(labels: np.ndarray, size: int) -> list[int] | None:
     return sorted(int(i) for i in np.concatenate(picked))
 
 
+def is_evaluation(iteration: int, c: ReContrastConfig) -> bool:
+    """Whether the test set is scored after ``iteration`` updates: at ``eval_at`` when it is given, else every
+    ``eval_every`` (the last iteration always)."""
+    return iteration in c.eval_at if c.eval_at else iteration % c.eval_every == 0
+
+
 def _row(state: TrainingState, c: ReContrastConfig) -> dict[str, Any]:
-    recent = state.steps[-c.eval_every :]
+    since = [h["iteration"] for h in state.history]
+    recent = state.steps[since[-1] if since else 0 :]
     row = {"iteration": state.iteration, "loss": sum(s["loss"] for s in recent) / len(recent)}
     row.update({k: v for k, v in state.steps[-1].items() if k.startswith("std_")})
     return row

@@ -75,7 +75,7 @@ def summarise(
         return {"last": {}, "best": {}}
 
     def pick(row: dict[str, Any]) -> dict[str, Any]:
-        return {k: row[k] for k in (*METRICS, "F1", "ACC", "iteration", "test_images") if k in row}
+        return {k: row[k] for k in (*METRICS, "normal/defect", "F1", "ACC", "iteration", "test_images") if k in row}
 
     final = history[-1] if last is None else {"iteration": history[-1]["iteration"], **last}
     return {"last": pick(final), "best": pick(best)}

@@ -23,7 +23,7 @@ from ..config import ReContrastConfig
 from ..method.model import ReContrast, build_model
 from ..scoring.metrics import feature_diversity
 from .checkpoint import CHECKPOINT, TrainingState, check_resumable, read_checkpoint, restore, save_checkpoint
-from .evaluation import evaluate_now
+from .evaluation import evaluate_now, is_evaluation
 from .frozen import batch_features, frozen_features
 from .run import Run, is_finished, load_run, summarise, write_run
 from .runtime import resolve_device, reuse_freed_memory, seed_everything
@@ -226,7 +226,7 @@ def train(
             bar.update(1)
             bar.set_postfix(loss=f"{state.steps[-1]['loss']:.4f}")
             it = state.iteration
-            evaluating = eval_data is not None and (it % c.eval_every == 0 or it == c.iterations)
+            evaluating = eval_data is not None and (is_evaluation(it, c) or it == c.iterations)
             if evaluating:
                 state.history.append(evaluate_now(state, eval_data, c, final=it == c.iterations))
             periodic = c.checkpoint_every and it % c.checkpoint_every == 0

@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from .anomaly_map import score
 from .inference import inference_model
-from .metrics import aupro, f1_acc, image_auroc, pixel_auroc
+from .metrics import aupro, f1_acc, image_auroc, normal_to_defect_ratio, pixel_auroc
 
 
 @dataclass
@@ -76,11 +76,13 @@ def predict(
 def compute_metrics(
     pred: Predictions, *, aupro_protocol: str = "per_image", segmentation: bool = True, f1: bool = False
 ) -> dict[str, float]:
-    """I-AUROC always; P-AUROC and AUPRO when masks are present and ``segmentation``; F1/ACC when ``f1``."""
+    """I-AUROC always; P-AUROC, AUPRO and the normal/defect S^map ratio (Fig. 5c as a number) when masks are present
+    and ``segmentation``; F1/ACC when ``f1``."""
     out = {"I-AUROC": image_auroc(pred.scores, pred.labels)}
     if segmentation and pred.maps is not None and pred.masks is not None and pred.masks.any():
         out["P-AUROC"] = pixel_auroc(pred.maps, pred.masks)
         out["AUPRO"] = aupro(pred.maps, pred.masks, protocol=aupro_protocol)
+        out["normal/defect"] = normal_to_defect_ratio(pred.maps, pred.masks)
     if f1:
         out["F1"], out["ACC"] = f1_acc(pred.scores, pred.labels)
     return out
