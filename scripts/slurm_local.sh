@@ -5,7 +5,8 @@
 # $RCLIB_SLURM_DIR (default /tmp/rclib-slurm). Needs Debian's slurm-wlm, slurmdbd, munge and mariadb-server.
 #
 #   scripts/slurm_local.sh start    # prints the line to export: SLURM_CONF=.../slurm.conf
-#   scripts/slurm_local.sh stop     # stops the daemons by their pid files, in reverse order
+#   scripts/slurm_local.sh stop     # stops the daemons by their pid files, in reverse order, then MariaDB and
+#                                   # munged where this script started them
 #   scripts/slurm_local.sh status
 set -euo pipefail
 DIR=${RCLIB_SLURM_DIR:-/tmp/rclib-slurm}
@@ -74,13 +75,14 @@ start() {
   # munge: the key comes with Debian's package; the daemon runs as its own user
   [ -s /etc/munge/munge.key ] || mungekey --create --keyfile=/etc/munge/munge.key
   mkdir -p /run/munge && chown munge:munge /run/munge /etc/munge/munge.key
-  pgrep -x munged >/dev/null || runuser -u munge -- munged
+  if ! pgrep -x munged >/dev/null; then runuser -u munge -- munged && touch "$DIR/started-munged"; fi
   wait_for 10 munged munge -n
   # MariaDB for slurmdbd's accounting
   mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
   if ! mysqladmin ping >/dev/null 2>&1; then
     (mysqld_safe --user=mysql >"$DIR/mariadb.log" 2>&1 &)
     wait_for 60 MariaDB mysqladmin ping
+    touch "$DIR/started-mariadb"
   fi
   mysql -e "CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY 'rclib';
             GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost'; FLUSH PRIVILEGES;"
@@ -103,6 +105,17 @@ stop() {
       rm -f "$DIR/$daemon.pid"
     fi
   done
+  # the helpers this script started (not ones that ran before it)
+  if [ -f "$DIR/started-mariadb" ]; then
+    mysqladmin shutdown 2>/dev/null || true
+    for _ in $(seq 40); do pgrep -x mariadbd >/dev/null || break; sleep 0.5; done
+    rm -f "$DIR/started-mariadb"
+  fi
+  if [ -f "$DIR/started-munged" ]; then
+    pkill -x munged 2>/dev/null || true
+    for _ in $(seq 20); do pgrep -x munged >/dev/null || break; sleep 0.5; done
+    rm -f "$DIR/started-munged"
+  fi
 }
 
 case "${1:-}" in

@@ -4,6 +4,7 @@ bounded and the test stops its server."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import require
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -76,9 +78,10 @@ def _wait_for_server(url: str, proc: subprocess.Popen, seconds: float) -> None:
 @pytest.fixture()
 def lab(tmp_path):
     """JupyterLab serving a copy of the notebooks (the server never writes into the repository)."""
-    if CHROMIUM is None:
-        pytest.skip("no Chromium: apt-get install chromium (the browser test drives Debian's, not a downloaded one)")
-    pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download is needed)")
+    require(
+        CHROMIUM is not None, "no Chromium: apt-get install chromium (the test drives Debian's, not a downloaded one)"
+    )
+    require(importlib.util.find_spec("playwright") is not None, "pip install playwright (no browser download needed)")
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
     settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)

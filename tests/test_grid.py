@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import require
 
 from rclib.batch.jobs import GridRequest, expand
 from rclib.paper.profiles import get_profile
@@ -161,7 +162,7 @@ def test_local_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, uninterr
     try:
         folder = _run_folder(work)
         _wait_for(folder / "checkpoint.pt", 300)
-        owner = (folder / ".lock").read_text().split()[1]
+        owner = json.loads((folder / ".lock").read_text())["pid"]
         os.kill(int(owner), signal.SIGKILL)  # the job dies without any clean-up
         first.wait(timeout=120)
     finally:
@@ -176,17 +177,17 @@ def test_local_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, uninterr
 @pytest.fixture(scope="module")
 def slurm():
     """A single-node Slurm cluster (scripts/slurm_local.sh); the tests say why when it cannot start."""
-    if os.geteuid() != 0:
-        pytest.skip("Slurm tests need root to start munged, MariaDB, slurmdbd, slurmctld and slurmd")
+    require(os.geteuid() == 0, "Slurm tests need root to start munged, MariaDB, slurmdbd, slurmctld and slurmd")
     missing = [b for b in ("slurmctld", "slurmd", "slurmdbd", "munged", "mariadbd", "sbatch") if not shutil.which(b)]
-    if missing:
-        pytest.skip(f"Slurm tests need {', '.join(missing)}: apt-get install slurm-wlm slurmdbd munge mariadb-server")
-    proc = subprocess.run(["bash", str(SLURM_SCRIPT), "start"], capture_output=True, text=True, timeout=240)
-    if proc.returncode != 0:
-        pytest.skip(f"the single-node Slurm cluster did not start: {(proc.stderr or proc.stdout).strip()[-500:]}")
-    env = {"SLURM_CONF": proc.stdout.strip().split("=", 1)[1]}
-    yield env
-    subprocess.run(["bash", str(SLURM_SCRIPT), "stop"], capture_output=True, timeout=120)
+    require(
+        not missing, f"Slurm tests need {', '.join(missing)}: apt-get install slurm-wlm slurmdbd munge mariadb-server"
+    )
+    try:
+        proc = subprocess.run(["bash", str(SLURM_SCRIPT), "start"], capture_output=True, text=True, timeout=240)
+        require(proc.returncode == 0, f"the local Slurm cluster did not start: {(proc.stderr or proc.stdout)[-500:]}")
+        yield {"SLURM_CONF": proc.stdout.strip().split("=", 1)[1]}
+    finally:  # every daemon the script started is stopped, whatever happened
+        subprocess.run(["bash", str(SLURM_SCRIPT), "stop"], capture_output=True, timeout=120)
 
 
 def test_slurm_job_array_runs_the_smoke_grid(tmp_path, slurm):

@@ -17,15 +17,15 @@ from rclib.scoring.threshold import normal_quantile_threshold, validation_thresh
 
 def test_a_live_writer_blocks_a_second_one_and_a_dead_ones_lock_is_taken_over(tmp_path):
     with run_lock(tmp_path):
-        assert lock_owner(tmp_path).endswith(str(os.getpid()))
+        assert lock_owner(tmp_path).startswith(f"process {os.getpid()} on ")
         with pytest.raises(RunBusy, match="is being written by process"), run_lock(tmp_path):
             pass
     assert not (tmp_path / LOCK).exists()
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    (tmp_path / LOCK).write_text(f"{os.uname().nodename} {dead.stdout.strip()}")
+    (tmp_path / LOCK).write_text(f"{os.uname().nodename} {dead.stdout.strip()}")  # an earlier version's lock
     assert lock_owner(tmp_path) is None  # its process is gone
     with run_lock(tmp_path):
-        assert lock_owner(tmp_path).endswith(str(os.getpid()))
+        assert lock_owner(tmp_path).startswith(f"process {os.getpid()} on ")
 
 
 def test_depthwise_convolution_backward_is_counted_per_group():

@@ -98,10 +98,23 @@ def test_killed_run_resumes_to_identical_result(demo_root, tmp_path):
     assert proc.returncode == -9, proc.stderr[-2000:]
     assert read_checkpoint(out / "checkpoint.pt")["iteration"] == 6 and not (out / "metrics.json").exists()
     resumed = fit(small(), demo_root, "brick", out=out, progress=False, dataset="demo", resume=True)
+    # the resumed process started at the checkpoint's iteration and ran only the remaining two steps
+    sessions = json.loads((out / "metrics.json").read_text())["sessions"]
+    assert sessions == [{"start": 0, "stop": 6}, {"start": 6, "stop": 8}]
+    assert full.extra["sessions"] == [{"start": 0, "stop": 8}]
     assert resumed.metrics == full.metrics
     assert resumed.steps.loss.tolist() == full.steps.loss.tolist()
     for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values(), strict=True):
         assert torch.equal(a, b), k  # bit-identical on CPU
+
+
+def test_corrupted_checkpoint_is_refused_with_one_line(demo_root, tmp_path):
+    out = tmp_path / "r"
+    fit(small(iterations=8), demo_root, "brick", out=out, progress=False, dataset="demo", stop_after=4)
+    (out / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointMismatch, match=r"cannot read checkpoint '.*checkpoint.pt'") as err:
+        fit(small(iterations=8), demo_root, "brick", out=out, progress=False, dataset="demo", resume=True)
+    assert "\n" not in str(err.value)
 
 
 def test_resume_of_finished_run_only_loads(demo_root, tmp_path):

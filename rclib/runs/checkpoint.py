@@ -36,6 +36,8 @@ class TrainingState:
     steps: list[dict[str, Any]] = field(default_factory=list)  # one row per iteration
     best: dict[str, Any] | None = None  # the evaluation with the highest I-AUROC so far (later ones win ties)
     seconds: float = 0.0  # wall time of the sessions before this one (a resumed run)
+    # one entry per process that trained this run: the iterations it started and stopped at (a resumed run has two)
+    sessions: list[dict[str, int]] = field(default_factory=list)
     last: dict[str, Any] | None = None  # the last evaluation's metrics on the whole test set
     test_images: pd.DataFrame | None = None  # the last evaluation, one row per test image
 
@@ -54,6 +56,7 @@ def save_checkpoint(
             "steps": state.steps,
             "best": state.best,
             "seconds": seconds,
+            "sessions": state.sessions,
             "rng": rng_state(),
             "config": config.to_dict(),
             "pretrained": pretrained,
@@ -88,4 +91,5 @@ def restore(state: TrainingState, saved: dict[str, Any]) -> None:
         opt.load_state_dict(opt_state)
     state.iteration, state.history, state.steps = saved["iteration"], saved["history"], saved["steps"]
     state.best, state.seconds = saved["best"], saved["seconds"]
+    state.sessions = [dict(s) for s in saved.get("sessions", [])]  # checkpoints before rclib recorded sessions: none
     set_rng_state(saved["rng"])

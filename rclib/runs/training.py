@@ -164,7 +164,7 @@ def finish(
         steps=pd.DataFrame(state.steps),
         seconds=seconds,
         out=out,
-        extra=run_info,
+        extra={**run_info, "sessions": state.sessions},
         test_images=state.test_images,
         loaded=state.model,
     )
@@ -213,6 +213,7 @@ def train(
     label = f"preset {c.name!r}" + (f" on {info['category']}" if info.get("category") else "")
     features = frozen_features(state.model, train_data, c, device)
     t0, seconds_before = time.perf_counter(), state.seconds
+    state.sessions.append({"start": state.iteration, "stop": state.iteration})
     state.model.train()
     bar = tqdm(total=c.iterations, initial=state.iteration, disable=not progress, desc=c.name, leave=False)
     with reuse_freed_memory(c.reuse_cpu_memory and device.type == "cpu"):
@@ -223,6 +224,7 @@ def train(
             frozen = batch_features(features, index, c)
             step = training_step(state, forward, images, c, scaler=scaler, device=device, label=label, frozen=frozen)
             state.steps.append(step)
+            state.sessions[-1]["stop"] = state.iteration
             bar.update(1)
             bar.set_postfix(loss=f"{state.steps[-1]['loss']:.4f}")
             it = state.iteration
