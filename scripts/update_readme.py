@@ -39,31 +39,68 @@ def table(header: list[str], rows: list[list], note: str) -> str:
     return "\n".join([*lines, "", note])
 
 
+def interval(row) -> str:
+    return f"{row.observed_mean:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]" if pd.notna(row.ci_low) else "one seed"
+
+
 def claims_section() -> str:
     claims = pd.read_csv(RESULTS / "demo_claims.csv")
-    rounding = pd.read_csv(PRECOMPUTED / "claims_rounding.csv").set_index("claim")["verdict channels_last off"]
+    rounding = pd.read_csv(PRECOMPUTED / "claims_rounding.csv").set_index("claim")
+    other = rounding["verdict off"] if "verdict off" in rounding else pd.Series(dtype=str)
     notebooks = printed_by()
     rows = [
         [
             row.claim,
             notebooks.get(row.claim[:2], "none"),
             row.paper,
-            f"**{row.verdict}** ({row.n_seeds} seeds)",
-            rounding.get(row.claim, "not measured"),
+            f"{row.n_seeds} of {row.plan_seeds}",
+            interval(row),
+            f"**{row.verdict}**",
+            other.get(row.claim, "not measured"),
         ]
         for row in claims.itertuples()
     ]
     counts = claims.verdict.value_counts()
     tally = ", ".join(f"{counts.get(v, 0)} {v}" for v in ("reproduced", "inconclusive", "not reproduced"))
-    same = claims.claim.map(rounding).eq(claims.verdict)
+    same = claims.claim.map(other).eq(claims.verdict)
+    switched = rounding["switched off"].iloc[0] if "switched off" in rounding else "the speed switches"
     return table(
-        ["claim", "notebook", "what the paper predicts", "verdict on the demo", "with another rounding"],
+        [
+            "claim",
+            "notebook",
+            "what the paper predicts",
+            "seeds (of the plan's)",
+            "d [interval]",
+            "verdict",
+            "switches off",
+        ],
         rows,
-        f"{len(claims)} claim parts: {tally}. The measured values behind each verdict are in "
-        "`benchmarks/results/demo_claims.csv` (columns `observed_mean`, `observed_std`, `n_seeds`). The last column "
-        "is the verdict of the same claim with `channels_last` off, another float rounding of the same computation "
-        f"(`benchmarks/claims_rounding.py`): {int(same.sum())} of {len(claims)} verdicts are the same; where one "
-        "differs, the seeds do not settle that claim.",
+        f"{len(claims)} claim parts: {tally}. `d` is the mean per-seed difference and the interval the one the rule "
+        "reads (95% two-sided for an effect, the one-sided 95% bounds otherwise; `rclib/paper/stats.py`), from "
+        "`benchmarks/results/demo_claims.csv` (a copy of a cold `make reproduce`'s `results/demo/claims.csv`). The "
+        f"last column is the verdict with {switched} (`benchmarks/claims_rounding.py`): {int(same.sum())} of "
+        f"{len(claims)} verdicts are the same.\n\n![Forest plot of the claims](docs/claims_forest.png)",
+    )
+
+
+def forest_plot() -> None:
+    """``docs/claims_forest.png`` from ``benchmarks/results/demo_claims.csv`` (the README shows it)."""
+    from rclib.paper.figures import apply_style, savefig
+    from rclib.paper.forest import plot_forest
+
+    apply_style()
+    claims = pd.read_csv(RESULTS / "demo_claims.csv")
+    savefig(plot_forest(claims, title="The paper's claims on the demo profile"), "claims_forest", ROOT / "docs")
+
+
+def advice_section() -> str:
+    from rclib.paper.budget import advice, cools, overtakes
+
+    study = pd.read_csv(PRECOMPUTED / "budget_study.csv")
+    return (
+        f"From the budget study (`make study`, `rclib/paper/precomputed/budget_study.csv`, commit "
+        f"{study.commit.iloc[0]}): {advice(study)} At the demo's encoder learning rate {overtakes(study, 'profile')}; "
+        f"at the paper's, {overtakes(study, 'paper')}. And {cools(study, 'profile')}."
     )
 
 
@@ -124,12 +161,14 @@ def grid_cost_section() -> str:
 
 SECTIONS = {
     "claims": claims_section,
+    "advice": advice_section,
     "times": times_section,
     "targets": targets_section,
     "grid_cost": grid_cost_section,
 }
 MAKERS = {  # what writes each section's result files
     "claims": "make reproduce; python benchmarks/bench_reproduce.py --record; python benchmarks/claims_rounding.py",
+    "advice": "make study",
     "times": "make reproduce smoke; python benchmarks/bench_reproduce.py --record",
     "targets": "python benchmarks/bench_make.py",
     "grid_cost": "python benchmarks/grid_cost.py",
@@ -151,5 +190,7 @@ def render(text: str) -> str:
 
 
 if __name__ == "__main__":
+    if (RESULTS / "demo_claims.csv").exists():
+        forest_plot()
     README.write_text(render(README.read_text()))
     print(f"updated {README}")

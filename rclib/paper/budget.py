@@ -134,3 +134,30 @@ def write_study(study: Study, out: Path, *, command: str, commit: str) -> pd.Dat
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False, float_format="%.5g")
     return table
+
+
+def _settled(table: pd.DataFrame, part: str, which: str) -> pd.DataFrame:
+    return table[(table.claim == part) & (table["learning rate"] == which)].sort_values("budget")
+
+
+def advice(table: pd.DataFrame) -> str:
+    """Which preset to train on your own images, and for how long, as the budget study found it (the sentence is
+    chosen by the study's numbers, for the demo's encoder learning rate)."""
+    image = _settled(table, "C3a", "profile")
+    pixel = _settled(table, "C3b", "profile")
+    ahead = image[image.ci_low > 0]
+    behind = image[image.ci_high < 0]
+    longest = int(image.budget.max())
+    if not ahead.empty:
+        first = f"ReContrast detects anomalous images better than Config B from {int(ahead.budget.iloc[0])} iterations"
+    elif len(behind) == len(image):
+        first = f"Config B detects anomalous images at least as well as ReContrast at every budget up to {longest}"
+    else:
+        first = f"neither ReContrast nor Config B detects anomalous images clearly better up to {longest} iterations"
+    localise = pixel[pixel.ci_low > 0]
+    second = (
+        f"ReContrast localises defects better (AUPRO) from {int(localise.budget.iloc[0])} iterations"
+        if not localise.empty
+        else "neither localises defects clearly better"
+    )
+    return f"{first}; {second}."
