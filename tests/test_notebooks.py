@@ -28,6 +28,7 @@ EXPECTED = {
     "11_smap_landscape": ["figures/fig4_smap_landscape.png", "figures/fig4_smap_landscape_zoom.png"],
     "12_limitations": ["figures/appE_bn_modes.png", "results/tables/tableA7_loco.md"],
     "13_your_own_data": ["figures/your_own_data_predictions.png"],
+    "14_what_reproduced": ["figures/forest_claims.png"],
 }
 
 
@@ -52,6 +53,8 @@ def test_notebook_runs_with_smoke_profile(path: Path, workdir: Path):
         "figures_root": str(workdir / "figures"),
         "data_dir": str(workdir / "data"),
     }
+    figures = workdir / "figures" / "smoke"
+    before = {p: p.stat().st_mtime_ns for p in figures.glob("*.png")}
     pm.execute_notebook(
         str(path),
         str(workdir / path.name),
@@ -64,6 +67,12 @@ def test_notebook_runs_with_smoke_profile(path: Path, workdir: Path):
         top, name = rel.split("/", 1)
         target = workdir / top / "smoke" / name
         assert target.exists() and target.stat().st_size > 0, f"{path.stem} did not write {target}"
+    for png in (p for p in sorted(figures.glob("*.png")) if before.get(p) != p.stat().st_mtime_ns):
+        sidecar = png.with_suffix(".json")
+        assert sidecar.exists(), f"{path.stem} saved {png.name} without rclib's savefig (no sidecar)"
+        record = json.loads(sidecar.read_text())
+        assert record["caption"], f"{path.stem} saved {png.name} without a caption"
+        assert not record["layout_problems"], f"{path.stem}: {png.name} not fit to print: {record['layout_problems']}"
 
 
 def test_wrong_parameter_type_fails_clearly(tmp_path: Path):

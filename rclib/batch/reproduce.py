@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..paper.contact_sheet import contact_sheet
+
 
 def notebook_paths(notebooks_dir: Path, only: str | None = None) -> list[Path]:
     paths = sorted(p for p in Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
@@ -103,6 +105,9 @@ def reproduce(
     )
     summary.to_csv(target, index=False)
     print(summary.to_string(index=False))
+    sheet = contact_sheet(notebooks_dir.parent / "figures" / profile)  # where the notebooks' figures_root points
+    if sheet:
+        print(f"contact sheet of the figures: {', '.join(map(str, sheet))}")
     failed = [r["notebook"] for r in rows if r["status"] != "ok"]
     if failed:
         print(f"{len(failed)} of {len(rows)} notebooks failed: {', '.join(failed)} (executed copies in {out_dir})")

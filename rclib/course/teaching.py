@@ -12,6 +12,7 @@ from IPython.display import Code, display
 
 from ..data import denormalize
 from ..method.losses import hard_normal_mask
+from ..paper.layout import set_caption
 
 
 def show_source(*functions: Callable) -> None:
@@ -22,12 +23,12 @@ def show_source(*functions: Callable) -> None:
 def plot_hard_mining(image: torch.Tensor, distance: torch.Tensor, alphas: Sequence[float]) -> plt.Figure:
     """Eq. 5 on one image: its regional distance map M and, per alpha, the points whose gradient hard mining
     keeps (distance >= mu + alpha sigma over the map; the rest are easy and dropped)."""
-    fig, axes = plt.subplots(1, 2 + len(alphas), figsize=(2.3 * (2 + len(alphas)) + 0.6, 2.6))
+    fig, axes = plt.subplots(1, 2 + len(alphas), figsize=(2.3 * (2 + len(alphas)) + 0.8, 2.7), layout="constrained")
     axes[0].imshow(denormalize(image))
     axes[0].set_title("training image", fontsize=8)
     shown = axes[1].imshow(distance.numpy(), cmap="jet")
     axes[1].set_title("M (Eq. 1), one stage", fontsize=8)
-    fig.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04)
+    fig.colorbar(shown, ax=axes[1], fraction=0.046, pad=0.04).set_label("M = 1 - cos", fontsize=8)
     for ax, alpha in zip(axes[2:], alphas, strict=True):
         keep = ~hard_normal_mask(distance, alpha)
         ax.imshow(keep.numpy(), cmap="gray", vmin=0, vmax=1)
@@ -36,8 +37,14 @@ def plot_hard_mining(image: torch.Tensor, distance: torch.Tensor, alphas: Sequen
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-    fig.tight_layout()
-    return fig
+    return set_caption(
+        fig,
+        "Eq. 5 on one training image: the image, its regional distance map M (Eq. 1) at one encoder stage on its own",
+        f"colour scale ({float(distance.min()):.3g} to {float(distance.max()):.3g}), and for alpha = "
+        + ", ".join(f"{a:g}" for a in alphas),
+        "the points whose gradient hard mining keeps (white: M >= mu + alpha sigma, mu and sigma over the map;",
+        "black: easy points, dropped).",
+    )
 
 
 def hard_mining_explorer(image: torch.Tensor, distance: torch.Tensor, interactive: bool = True) -> None:

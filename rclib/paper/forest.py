@@ -7,6 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .layout import set_caption
+
 VERDICT_COLORS = {"reproduced": "#1b7837", "not reproduced": "#c51b7d", "inconclusive": "#878787"}
 
 
@@ -60,7 +62,15 @@ def plot_forest(claims: pd.DataFrame, title: str = "") -> plt.Figure:
     axes[-1, 0].set_xlabel("d, each panel in its claim's own units (bar: the rule's interval; green: the paper's side)")
     if title:
         fig.suptitle(title, fontsize=10)
-    return fig
+    levels = sorted({f"{lv:.0%}" for lv in claims.ci_level.dropna()})
+    return set_caption(
+        fig,
+        f"Every claim part of the analysis plan ({n} parts): the mean per-seed difference d (dot) and the interval "
+        f"the rule reads (bar: {' or '.join(levels)} Student-t, widened by the test-sampling error where measured), "
+        "over each claim's seeds (the count is printed on the right). Dashed: the boundary of the paper's prediction; "
+        "green: the side (or band) it predicts. Each panel has its own x axis in the claim's units; none starts at "
+        "zero.",
+    )
 
 
 def plot_budget(table: pd.DataFrame, parts: tuple[str, ...] = ("C3a", "C3b", "C4"), title: str = "") -> plt.Figure:
@@ -95,4 +105,11 @@ def plot_budget(table: pd.DataFrame, parts: tuple[str, ...] = ("C3a", "C3b", "C4
     )
     if title:
         fig.suptitle(title, fontsize=10)
-    return fig
+    seeds = ", ".join(f"{p}: {int(table[table.claim == p].n_seeds.max())}" for p in parts)
+    return set_caption(
+        fig,
+        f"The budget study: each part's mean per-seed difference after 200-1,600 training iterations (log axis), at "
+        f"the profile's and the paper's encoder learning rate; bars: the rule's Student-t interval over the seeds "
+        f"({seeds}); dashed: the boundary of the paper's prediction. Each budget is the same run after that many "
+        "iterations. The y axes do not start at zero.",
+    )

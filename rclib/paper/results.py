@@ -23,6 +23,11 @@ SOURCES = {
 }
 
 
+def is_precomputed(name: str) -> bool:
+    """Whether the shipped result ``name`` is there (a study not run yet is not)."""
+    return resources.files(__package__).joinpath("precomputed", f"{name}.csv").is_file()
+
+
 def precomputed(name: str) -> pd.DataFrame:
     """The shipped result ``name`` (one of :data:`SOURCES`)."""
     if name not in SOURCES:
