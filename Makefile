@@ -2,6 +2,9 @@
 VENV   ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.rclib-installed
+# the core (train, evaluate, predict, export) and the extras every target here needs: the notebooks and course,
+# the grid, the benchmarks and the tests
+EXTRAS := test,notebooks,grid,bench
 PROFILE ?= demo
 
 LINTED := rclib tests benchmarks scripts notebooks
@@ -12,7 +15,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install -q --upgrade pip
 	$(PYTHON) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PYTHON) -m pip install -q -e '.[test]'
+	$(PYTHON) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 setup: $(STAMP)

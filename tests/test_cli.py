@@ -1,14 +1,23 @@
-"""The command line: artefacts on success, one clear line and exit status 2 on bad input."""
+"""The command line: artefacts on success, one clear line and exit status 2 on bad input, status 1 and a traceback
+on request for anything else; help on every option, --no- forms of booleans, the version."""
 
 from __future__ import annotations
 
+import argparse
+import importlib.metadata
 import json
 import subprocess
 import sys
 
 import pytest
+import torch
 
-from rclib.cli import main
+from rclib.cli import COMMANDS, build_parser, main
+from rclib.data import DataError
+from rclib.method import WeightsUnavailableError
+from rclib.runs import CheckpointMismatch, TrainingDiverged
+from rclib.runs.lock import RunBusy
+from rclib.runs.runtime import SaveError
 
 
 def test_train_then_evaluate(demo_root, tmp_path, capsys):
@@ -37,7 +46,9 @@ def test_train_then_evaluate(demo_root, tmp_path, capsys):
         ]
     )
     assert rc == 0
-    assert {"metrics.json", "history.csv", "model.pt", "steps.csv"} == {p.name for p in out.iterdir()}
+    assert {"metrics.json", "history.csv", "model.pt", "steps.csv", "test_images.csv"} == {
+        p.name for p in out.iterdir()
+    }
     trained = json.loads((out / "metrics.json").read_text())
     assert trained["config"]["channels_last"] is True and trained["config"]["reuse_cpu_memory"] is True
     capsys.readouterr()
@@ -145,3 +156,94 @@ def test_demo_data_command_and_module_entry_point(tmp_path):
     )
     doc = json.loads(proc.stdout)
     assert doc["params_paper_M"] == 18.7 and doc["stage_channels"] == [64, 128, 256]
+
+
+def _actions(parser: argparse.ArgumentParser, prog: str = "rclib"):
+    """Every option and positional of ``parser`` and of its subcommands, as ``(command, action)``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _actions(sub, f"{prog} {name}")
+        yield prog, action
+
+
+def test_every_option_of_every_command_has_help_and_booleans_have_no_forms():
+    actions = list(_actions(build_parser()))
+    assert {prog for prog, _ in actions} >= {"rclib", "rclib train", "rclib predict", "rclib export", "rclib grid"}
+    missing = [f"{prog}: {a.option_strings or a.dest}" for prog, a in actions if not (a.help or "").strip()]
+    assert not missing, f"options without help: {missing}"
+    flags = [(prog, a) for prog, a in actions if isinstance(a, argparse._StoreTrueAction | argparse._StoreFalseAction)]
+    assert not flags, f"booleans without a --no- form: {[(p, a.option_strings) for p, a in flags]}"
+    booleans = [a for _, a in actions if isinstance(a, argparse.BooleanOptionalAction)]
+    assert len(booleans) >= 10 and all(any(s.startswith("--no-") for s in a.option_strings) for a in booleans)
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"rclib {importlib.metadata.version('rclib')}"
+
+
+@pytest.mark.parametrize(
+    "error,status",
+    [
+        (DataError("bad folder"), 2),
+        (ValueError("bad config"), 2),
+        (WeightsUnavailableError("no weights"), 2),
+        (CheckpointMismatch("mixed up"), 2),
+        (SaveError("disk full"), 2),
+        (TrainingDiverged("loss is nan"), 2),
+        (FileNotFoundError("no run"), 2),
+        (RunBusy("busy"), 2),
+        (RuntimeError("a bug"), 1),
+        (torch.OutOfMemoryError("out of memory"), 1),
+        (KeyError("x"), 1),
+    ],
+)
+def test_expected_errors_are_one_line_and_unexpected_ones_keep_their_traceback(error, status, monkeypatch, capsys):
+    def fail(args):
+        raise error
+
+    monkeypatch.setitem(COMMANDS, "demo-data", fail)
+    monkeypatch.delenv("RCLIB_DEBUG", raising=False)
+    assert main(["demo-data", "x"]) == status
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    if status == 2:
+        assert err.startswith("rclib: error: ")
+    else:
+        assert err.startswith(f"rclib: unexpected error (run with --debug for the traceback): {type(error).__name__}")
+        assert main(["--debug", "demo-data", "x"]) == 1
+        assert "Traceback (most recent call last)" in capsys.readouterr().err
+        monkeypatch.setenv("RCLIB_DEBUG", "1")
+        assert main(["demo-data", "x"]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback (most recent call last)" in err and "in fail\n    raise error" in err
+
+
+def test_a_missing_optional_dependency_names_its_extra(monkeypatch, capsys):
+    def needs(module):
+        def command(args):
+            raise ModuleNotFoundError(f"No module named '{module}'", name=module)
+
+        return command
+
+    monkeypatch.setitem(COMMANDS, "student", needs("nbgrader.preprocessors"))
+    assert main(["student"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "rclib: error: rclib student needs the optional 'notebooks' dependencies (No module named "
+        "'nbgrader.preprocessors'): pip install 'rclib[notebooks]'\n"
+    )
+    monkeypatch.setitem(COMMANDS, "grid", needs("submitit"))
+    assert main(["grid"]) == 2 and "pip install 'rclib[grid]'" in capsys.readouterr().err
+    monkeypatch.setitem(COMMANDS, "student", needs("no_such_module"))
+    assert main(["student"]) == 1 and "unexpected error" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_asking_for_cuda_without_it_is_one_line(capsys):
+    assert main(["evaluate", "--run", "r", "--device", "cuda"]) == 2
+    assert "argument --device: 'cuda' asked for, but CUDA is not available here" in capsys.readouterr().err
+    argv = ["train", "--preset", "B", "--data-root", ".", "--category", "x", "--out", "o", "--set", "device=cuda"]
+    assert main(argv) == 2
+    assert "--set 'device=cuda': 'cuda' asked for, but CUDA is not available here" in capsys.readouterr().err

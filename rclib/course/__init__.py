@@ -1,5 +1,11 @@
-"""The notebooks as a course: a notebook's set-up and context, teaching helpers, and student copies."""
+"""The notebooks as a course: a notebook's set-up and context, teaching helpers, and student copies. Needs the
+``notebooks`` extra (``pip install 'rclib[notebooks]'``)."""
 
-from .notebook import Context, setup
+try:
+    from .notebook import Context, setup
+except ModuleNotFoundError as err:  # a core-only install: say which extra brings the missing package
+    raise ModuleNotFoundError(
+        f"rclib.course needs the 'notebooks' extra ({err}): pip install 'rclib[notebooks]'", name=err.name
+    ) from err
 
 __all__ = ["Context", "setup"]

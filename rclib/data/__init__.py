@@ -9,8 +9,8 @@ from pathlib import Path
 from .dataset import ImageDataset, Sample
 from .demo import DemoSpec, ensure_demo_data, write_demo_data, write_demo_folder
 from .fingerprint import data_fingerprint
-from .images import DataError, ImageTransform, denormalize, header_size, load_rgb
-from .layouts import FolderLayout, folder_samples, medical_samples, mvtec_samples
+from .images import DataError, ImageTransform, denormalize, load_rgb
+from .layouts import FolderLayout, folder_samples, has_test_set, medical_samples, mvtec_samples, upscaled_a_lot
 
 MVTEC_CATEGORIES = (
     "carpet",
@@ -90,21 +90,16 @@ def open_dataset(
 
     MVTec-layout sets (``mvtec_ad``, ``visa``, ``mvtec_loco``, ``demo``) read ``root/<category>``; medical
     sets (``aptos``, ``oct2017``, ``isic2018``) read ``root`` itself (``train/NORMAL``, ``test/<class>``), and
-    ``folder`` reads your own images in ``root`` (named by ``layout``; ``category`` is ignored).
+    ``folder`` reads your own images in ``root`` (named by ``layout``; ``category`` is ignored). Every image is
+    resized to ``image_size`` whatever its own size, as the benchmark loaders do; a folder's images that this
+    enlarges more than 2x are named in a warning.
     """
     kind = dataset_kind(name)
     transform = ImageTransform(image_size, crop_size, mask_threshold)
     if kind == "medical":
         return ImageDataset(medical_samples(root, split), transform, cache=cache, has_masks=False)
     if kind == "folder":
-        table = folder_samples(root, split, layout or FolderLayout())
-        for path in table.path:
-            size = header_size(path)
-            if min(size) < image_size:
-                raise DataError(
-                    f"image '{path}' is {size[0]}x{size[1]}, smaller than the model's input {image_size}x{image_size}: "
-                    "use larger images or a smaller image_size"
-                )
+        table = folder_samples(root, split, layout or FolderLayout(), image_size=image_size)
         return ImageDataset(table, transform, cache=cache, has_masks=bool(table.masks.map(len).any()))
     return ImageDataset(mvtec_samples(root, category, split, defect_types), transform, cache=cache)
 
@@ -126,8 +121,10 @@ __all__ = [
     "dataset_kind",
     "denormalize",
     "ensure_demo_data",
+    "has_test_set",
     "load_rgb",
     "open_dataset",
+    "upscaled_a_lot",
     "write_demo_data",
     "write_demo_folder",
 ]

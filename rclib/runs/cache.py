@@ -19,7 +19,7 @@ from .run import FILES, Run, is_finished, load_run
 from .spec import RunSpec
 
 # Bump when a change to the training or evaluation code changes results: every cached run is then redone.
-TRAINING_CODE_VERSION = "2"
+TRAINING_CODE_VERSION = "3"  # 3: per-image records, sessions, evaluation points and subsets
 
 
 def cache_key(spec: RunSpec) -> str:

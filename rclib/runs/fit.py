@@ -3,6 +3,7 @@ results cache, the notebooks, the command line) calls it."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,20 +12,21 @@ from typing import Any
 from torch.utils.data import ConcatDataset, Dataset, Subset
 
 from ..config import ReContrastConfig
-from ..data import data_fingerprint, dataset_kind, open_dataset
+from ..data import FolderLayout, data_fingerprint, dataset_kind, has_test_set, open_dataset
+from ..data.layouts import test_split_applies
 from ..scoring.evaluate import predict
-from ..scoring.threshold import Threshold, normal_quantile_threshold, validation_threshold
+from ..scoring.threshold import Calibration, calibrate_thresholds
 from .run import Run, write_threshold
 from .spec import categories_of, category_label, fingerprint
 from .training import train
 
-HOLDOUT_EVERY = 10  # your own folder without validation/: every 10th normal training image sets the threshold
+HOLDOUT_EVERY = 10  # your own folder without validation/: every 10th normal training image sets the thresholds
 
 
 @dataclass
 class RunData:
     """The training set, the test set evaluated during training (None for several categories), the images
-    that choose the decision threshold (your own folder only), and the record of the data for ``metrics.json``."""
+    that choose the decision thresholds (your own folder only), and the record of the data for ``metrics.json``."""
 
     train: Dataset
     test: Dataset | None
@@ -32,33 +34,44 @@ class RunData:
     calibration: Dataset | None = None
 
 
-def open_folder_data(config: ReContrastConfig, data_root: str | Path, data: str = "") -> RunData:
-    """Your own images (:class:`rclib.data.ImageFolders`): the test set when there is one, and the threshold's
-    images: ``validation/`` when present, else every ``HOLDOUT_EVERY``-th normal training image, held out."""
-    root = Path(data_root)
-    size = dict(image_size=config.image_size, crop_size=config.crop_size)
+def open_folder_data(
+    config: ReContrastConfig, data_root: str | Path, data: str = "", layout: FolderLayout | None = None
+) -> RunData:
+    """Your own images (:class:`rclib.data.FolderLayout` names the folders; recorded in the run's ``info`` so that
+    evaluation reads the same split): the test set when there is one, and the thresholds' images: the validation
+    folder when present, else every ``HOLDOUT_EVERY``-th normal training image, held out of training."""
+    root, layout = Path(data_root), layout or FolderLayout()
+    size = dict(image_size=config.image_size, crop_size=config.crop_size, layout=layout)
     normal = open_dataset("folder", root, root.name, "train", **size)
     test = None
-    if (root / "test").exists():
+    if has_test_set(root, layout):
         test = open_dataset("folder", root, root.name, "test", mask_threshold=config.mask_threshold, **size)
     info = {
         "dataset": "folder",
         "category": root.name,
         "data_root": str(root),
         "data_fingerprint": data or data_fingerprint(root),
+        "layout": layout.to_dict(),
     }
     if test is None:
-        info["note"] = f"no test folder ('{root / 'test'}'): trained without evaluation"
+        info["note"] = f"no test folder ('{root / layout.test}'): trained without evaluation"
     elif not test.has_masks:
         info["note"] = (
             "image-level metrics only: pixel metrics (P-AUROC, AUPRO) need masks, and none were found under "
-            f"'{root}' (masks/<kind>/<image stem>.png)"
+            f"'{root}' ({layout.masks}/<kind>/<image stem>.png)"
         )
-    if (root / "validation").exists():
+    if test is not None and test_split_applies(root, layout):
+        info["test_split"] = {
+            "fraction": layout.test_split,
+            "images": int((test.labels == 0).sum()),
+            "rule": "evenly spread in name order (rclib.data.layouts.split_indices), never trained on",
+        }
+    if (root / layout.validation).exists():
         return RunData(normal, test, info, open_dataset("folder", root, root.name, "validation", **size))
     if len(normal) < 2:
         raise ValueError(
-            f"'{root / 'train'}' holds 1 image: at least 2 are needed (one is held out to set the threshold)"
+            f"'{root / layout.normal}' holds 1 training image: at least 2 are needed (one is held out to set the "
+            "thresholds)"
         )
     held = list(range(HOLDOUT_EVERY - 1, len(normal), HOLDOUT_EVERY)) or [len(normal) - 1]
     kept = [i for i in range(len(normal)) if i not in set(held)]
@@ -66,13 +79,19 @@ def open_folder_data(config: ReContrastConfig, data_root: str | Path, data: str 
 
 
 def open_run_data(
-    config: ReContrastConfig, dataset: str, data_root: str | Path, category: str | Sequence[str], *, data: str = ""
+    config: ReContrastConfig,
+    dataset: str,
+    data_root: str | Path,
+    category: str | Sequence[str],
+    *,
+    data: str = "",
+    layout: FolderLayout | None = None,
 ) -> RunData:
     """The training and test sets of ``category`` at the config's image size (``data``: the data's fingerprint
-    when it is known already). Several categories train one model on their union (Sec. 3.3's unified
-    setting); they are then evaluated per category afterwards."""
+    when it is known already; ``layout``: the folders of ``dataset="folder"``). Several categories train one model
+    on their union (Sec. 3.3's unified setting); they are then evaluated per category afterwards."""
     if dataset_kind(dataset) == "folder":
-        return open_folder_data(config, data_root, data)
+        return open_folder_data(config, data_root, data, layout)
     cats = categories_of(category)
     size = dict(image_size=config.image_size, crop_size=config.crop_size)
     small = dataset_kind(dataset) == "mvtec"  # small enough to keep the decoded images in memory
@@ -91,13 +110,12 @@ def open_run_data(
     return RunData(trains[0] if len(trains) == 1 else ConcatDataset(trains), test, info)
 
 
-def calibrate(run: Run, calibration: Dataset) -> Threshold:
-    """The run's decision threshold from its calibration images: a quantile of normal images' scores, or the
-    F1-optimal threshold when they are labelled (``validation/``)."""
-    pred = predict(run.model, calibration, keep_maps=False)
-    if pred.labels.any():
-        return validation_threshold(pred.scores, pred.labels)
-    return normal_quantile_threshold(pred.scores)
+def calibrate(run: Run, calibration: Dataset) -> Calibration:
+    """The run's image and pixel thresholds from its calibration images (:func:`calibrate_thresholds`): S^img and
+    S^map of held-out normal images, or of a labelled ``validation/`` folder (with its masks when it has them)."""
+    pred = predict(run.model, calibration, keep_maps=True)
+    masks = pred.masks if getattr(calibration, "has_masks", False) else None
+    return calibrate_thresholds(pred.scores, pred.labels, pred.maps, masks)
 
 
 def fit(
@@ -112,15 +130,17 @@ def fit(
     resume: bool = False,
     stop_after: int | None = None,
     data: str = "",
+    layout: FolderLayout | None = None,
 ) -> Run:
     """Train ``config`` on ``category`` of the data folder ``data_root`` (``dataset`` names its layout),
     evaluating every ``config.eval_every`` iterations; returns a :class:`~rclib.runs.run.Run` with ``.model``,
     ``.metrics`` (``{"last": ..., "best": ...}``) and ``.history``. With ``out`` the run folder is written there
     (``resume=True`` continues an interrupted one); ``stop_after`` ends training early, checkpointed. A list of
     categories trains one model for all of them, without evaluation during training. On your own folder
-    (``dataset="folder"``; ``category`` is then only a label) the finished run also records its decision
-    threshold (``threshold.json``). ``data`` is the data's fingerprint when the caller computed it already."""
-    data = open_run_data(config, dataset, data_root, category, data=data)
+    (``dataset="folder"``; ``category`` is then only a label) the finished run also records its image and pixel
+    thresholds (``threshold.json``, :mod:`rclib.scoring.threshold`; a warning when few images chose them);
+    ``layout`` names its folders. ``data`` is the data's fingerprint when the caller computed it already."""
+    data = open_run_data(config, dataset, data_root, category, data=data, layout=layout)
     run = train(
         config,
         data.train,
@@ -134,8 +154,10 @@ def fit(
     )
     finished = len(run.steps) == config.iterations
     if data.calibration is not None and finished and "threshold" not in run.extra:
-        threshold = calibrate(run, data.calibration)
-        run.extra["threshold"] = threshold.to_dict()
+        calibration = calibrate(run, data.calibration)
+        if calibration.warning:
+            warnings.warn(calibration.warning, stacklevel=2)
+        run.extra["threshold"] = calibration.to_dict()
         if run.out is not None:
-            write_threshold(run.out, threshold)
+            write_threshold(run.out, calibration)
     return run

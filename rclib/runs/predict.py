@@ -1,27 +1,84 @@
-"""Score new images with a trained run: an overlay per image and one CSV of scores and decisions.
+"""Score new images with a trained run, streaming: per image a binary mask, the raw map, an overlay and one JSON line.
 
-``rclib predict --run RUN_DIR IMAGE_OR_FOLDER... --out DIR`` and :func:`predict_images` do the same. The
-decision threshold is the one recorded when the run was trained (``threshold.json``, see
-:mod:`rclib.scoring.threshold`), or one given explicitly.
+``rclib predict --run RUN_DIR IMAGE_OR_FOLDER... --out DIR`` and :func:`predict_images` do the same. Images are
+read by a :class:`torch.utils.data.DataLoader` (``batch_size``, ``num_workers``), resized exactly as at training
+(:class:`rclib.data.ImageTransform` of the run's configuration, whatever their size), scored, written and
+forgotten: memory does not grow with the number of images. ``DIR`` receives
+
+* ``masks/<name>.png`` -- the binary mask ``S^map >= pixel threshold`` (0 or 255), at the image's own size (the
+  model's mask resized back with nearest-neighbour; outside a centre crop: 0);
+* ``maps/<name>.npy`` -- the raw S^map (float32, at the model's input size: ``crop_size or image_size`` square);
+* ``overlays/<name>.png`` -- S^map over the image, on the colour scale fixed at calibration (``colour_scale`` of
+  ``threshold.json``, the same for every image and every prediction of the run), the pixel threshold marked;
+* ``predictions.jsonl`` -- one line per image, written after its files (so a line marks a finished image: the
+  files of an image without its line, cut short by a kill, are written again on resume, which is why they are
+  written in place, without the cost of an atomic write each): path, raw and normalised score, threshold,
+  decision, anomalous pixels, the image's size and the files written;
+* ``predictions.csv`` -- the same table, written when every image is done; ``predict.json`` -- the run, the
+  thresholds and the settings the predictions were made with.
+
+An interrupted prediction continues with ``resume=True`` (``--resume``): images already in ``predictions.jsonl``
+are skipped; the run, thresholds and settings must be the ones recorded. Without it, a folder that holds
+predictions is refused: results are never overwritten silently. The thresholds are the run's
+(:mod:`rclib.scoring.threshold`), or given explicitly.
 """
 
 from __future__ import annotations
 
+import json
+import warnings
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
 
+from ..data import upscaled_a_lot
 from ..data.images import IMAGE_SUFFIXES, DataError, ImageTransform, denormalize, load_rgb
 from ..scoring.anomaly_map import score
+from ..scoring.inference import inference_model
 from ..scoring.overlay import save_overlay
-from ..scoring.threshold import Threshold
+from ..scoring.threshold import Calibration, given_threshold
 from .run import Run
 from .runtime import atomic_write_text
 
 PREDICTIONS = "predictions.csv"
+JOURNAL = "predictions.jsonl"
+SETTINGS = "predict.json"
+COLUMNS = ["image", "score", "normalised_score", "threshold", "decision", "anomalous_pixels", "overlay", "mask", "map"]
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """How :func:`predict_images` runs: ``threshold`` / ``pixel_threshold`` replace the run's image / pixel
+    threshold; ``batch_size`` images per forward pass, read by ``num_workers`` loader processes (0: in this
+    process); ``overlays`` writes the overlay PNGs (the slowest part: 0.1-0.3 s per image on a CPU);
+    ``resume`` continues the predictions already in the output folder; ``progress`` shows a bar on stderr."""
+
+    threshold: float | None = None
+    pixel_threshold: float | None = None
+    batch_size: int = 8
+    num_workers: int = 0
+    overlays: bool = True
+    resume: bool = False
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"batch_size={self.batch_size!r}: expected a positive integer")
+        if not isinstance(self.num_workers, int) or self.num_workers < 0:
+            raise ValueError(f"num_workers={self.num_workers!r}: expected 0 (read in this process) or more")
+        for name in ("threshold", "pixel_threshold"):
+            value = getattr(self, name)
+            if value is not None and not np.isfinite(value):
+                raise ValueError(f"{name}={value!r}: expected a finite number (an S^img / S^map value)")
 
 
 def image_paths(inputs: Sequence[str | Path]) -> list[Path]:
@@ -42,74 +99,222 @@ def image_paths(inputs: Sequence[str | Path]) -> list[Path]:
     return paths
 
 
-def run_threshold(run: Run, value: float | None = None) -> Threshold | None:
-    """``value`` when given, else the threshold recorded with the run (None if it has none)."""
-    if value is not None:
-        return Threshold(float(value), "given", 0, "threshold given by the user")
+def run_calibration(run: Run, threshold: float | None = None, pixel_threshold: float | None = None) -> Calibration:
+    """The run's recorded thresholds with any given one in its place; one clear line when a threshold is missing."""
     recorded = run.extra.get("threshold")
-    return Threshold(**recorded) if recorded else None
+    if not recorded:
+        if threshold is None or pixel_threshold is None:
+            raise DataError(
+                f"run '{run.out}' records no thresholds (runs on --dataset folder do): pass --threshold and "
+                "--pixel-threshold"
+            )
+        return Calibration(given_threshold(threshold), given_threshold(pixel_threshold))
+    calibration = Calibration.from_dict(recorded).given(threshold, pixel_threshold)
+    if calibration.pixel is not None:
+        return calibration
+    if pixel_threshold is None:
+        raise DataError(
+            f"run '{run.out}' records no pixel threshold (its threshold.json predates them): pass --pixel-threshold "
+            "or train the run again"
+        )
+    return replace(calibration, pixel=given_threshold(pixel_threshold))
 
 
-def _overlay_names(paths: list[Path]) -> list[str]:
-    """One PNG name per image: its stem, with the parent folder's name where two stems collide."""
-    stems = [p.stem for p in paths]
-    return [f"{p.parent.name}_{p.stem}.png" if stems.count(p.stem) > 1 else f"{p.stem}.png" for p in paths]
+def output_names(paths: Sequence[Path]) -> list[str]:
+    """One file name (no suffix) per image: its stem, with its folder's name where stems collide, and a counter
+    where even that collides. The same inputs always give the same names."""
+    stems = Counter(p.stem for p in paths)
+    names, seen = [], set()
+    for p in paths:
+        name = f"{p.parent.name}_{p.stem}" if stems[p.stem] > 1 else p.stem
+        base, k = name, 1
+        while name in seen:
+            name, k = f"{base}_{k}", k + 1
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+class ImageFiles(Dataset):
+    """Images read from files and transformed as at training. An item is ``(image, index, (width, height),
+    error)``: an unreadable file gives a zero image and the error's one line, so that the main process can stop
+    with that line (a loader process's exception would arrive as a traceback)."""
+
+    def __init__(self, paths: Sequence[Path], transform: ImageTransform) -> None:
+        self.paths, self.transform = list(paths), transform
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, torch.Tensor, str]:
+        try:
+            img = load_rgb(self.paths[index])
+        except DataError as err:
+            side = self.transform.crop_size
+            return torch.zeros(3, side, side), index, torch.zeros(2, dtype=torch.long), str(err)
+        return self.transform.image(img), index, torch.tensor(img.size), ""
+
+
+def settings_record(run: Run, calibration: Calibration, options: PredictOptions) -> dict[str, Any]:
+    """What the predictions of a folder are made with; a resumed prediction must match it."""
+    c = run.config
+    return {
+        "run": str(Path(run.out).resolve()) if run.out is not None else None,
+        "thresholds": calibration.to_dict(),
+        "input": {"image_size": c.image_size, "crop_size": c.crop_size or c.image_size},
+        "overlays": options.overlays,
+    }
+
+
+def done_images(out: Path, settings: dict[str, Any], resume: bool) -> set[str]:
+    """The images already predicted in ``out`` (a resumed prediction), after checking that ``out`` may be written:
+    predictions there are refused without ``resume``, and continued only with the settings they were made with. A
+    line cut short by a kill is dropped (its image is predicted again)."""
+    journal = out / JOURNAL
+    if not resume:
+        for name in (JOURNAL, PREDICTIONS):
+            if (out / name).exists():
+                raise DataError(
+                    f"'{out}' already holds {name}; pass --resume to continue those predictions or choose another "
+                    "--out folder (nothing was written)"
+                )
+        return set()
+    if (out / SETTINGS).exists():
+        before = json.loads((out / SETTINGS).read_text())
+        changed = sorted(k for k in settings if before.get(k) != settings[k])
+        if changed:
+            raise DataError(
+                f"'{out}' holds predictions made with other {', '.join(changed)} ({out / SETTINGS}): resume with the "
+                "same run and thresholds, or choose another --out folder"
+            )
+    if not journal.exists():
+        return set()
+    text = journal.read_text()
+    complete = text[: text.rfind("\n") + 1]
+    if complete != text:
+        atomic_write_text(journal, complete)
+    return {json.loads(line)["image"] for line in complete.splitlines()}
+
+
+def full_size_mask(mask: np.ndarray, size: tuple[int, int], image_size: int) -> Image.Image:
+    """The model's binary mask (``crop x crop``) at the image's own ``size`` (width, height): placed where the
+    centre crop took it from the ``image_size`` square (0 elsewhere), then resized with nearest-neighbour."""
+    crop = mask.shape[0]
+    canvas = np.zeros((image_size, image_size), np.uint8)
+    top = int(round((image_size - crop) / 2.0))  # torchvision's centre crop offset
+    canvas[top : top + crop, top : top + crop] = mask.astype(np.uint8) * 255
+    return Image.fromarray(canvas).resize(size, Image.Resampling.NEAREST)
+
+
+@dataclass(frozen=True)
+class ImageWriter:
+    """Writes one image's mask, map and overlay into ``out`` and returns its JSON line."""
+
+    out: Path
+    calibration: Calibration
+    image_size: int
+    overlays: bool
+
+    def write(self, path: Path, name: str, image: torch.Tensor, amap: np.ndarray, *, raw: float, size: tuple) -> dict:
+        image_t, pixel_t = self.calibration.image, self.calibration.pixel
+        anomalous = bool(image_t.decide(raw))
+        decision = "anomalous" if anomalous else "normal"
+        normalised = float(image_t.normalise(raw))
+        mask = pixel_t.decide(amap)
+        files = {"mask": f"masks/{name}.png", "map": f"maps/{name}.npy"}
+        full_size_mask(mask, size, self.image_size).save(self.out / files["mask"], format="PNG")
+        np.save(self.out / files["map"], amap.astype(np.float32))
+        if self.overlays:
+            files["overlay"] = f"overlays/{name}.png"
+            vmin, vmax = self.calibration.colour_scale
+            save_overlay(
+                denormalize(image),
+                amap,
+                self.out / files["overlay"],
+                vmin=vmin,
+                vmax=vmax,
+                title=f"{path.name}: {raw:.3f} (normalised {normalised:.2f}) - {decision}",
+                threshold=pixel_t.value,
+            )
+        return {
+            "image": str(path),
+            "score": raw,
+            "normalised_score": normalised,
+            "threshold": image_t.value,
+            "decision": decision,
+            "pixel_threshold": pixel_t.value,
+            "anomalous_pixels": int(mask.sum()),
+            "size": list(size),
+            "upscaled": upscaled_a_lot(size, self.image_size),
+            "files": files,
+        }
+
+
+def stream(run: Run, todo: Sequence[tuple[Path, str]], writer: ImageWriter, options: PredictOptions) -> None:
+    """Predict the ``(path, output name)`` pairs ``todo`` batch by batch, appending one line per image to the
+    journal after its files; images upscaled more than 2x are counted in one warning."""
+    paths = [p for p, _ in todo]
+    c = run.config
+    device = next(run.model.parameters()).device
+    net = inference_model(run.model) if c.fast_inference else run.model
+    images = ImageFiles(paths, ImageTransform(c.image_size, c.crop_size))
+    loader = DataLoader(
+        images, batch_size=options.batch_size, num_workers=options.num_workers, pin_memory=device.type == "cuda"
+    )
+    upscaled: list[str] = []
+    for folder in ("masks", "maps", "overlays")[: 3 if writer.overlays else 2]:
+        (writer.out / folder).mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=len(paths), disable=not options.progress, unit="image", desc="predict", leave=False)
+    with (writer.out / JOURNAL).open("a") as journal:
+        for batch, index, sizes, errors in loader:
+            maps, scores = score(net, batch, channels_last=c.fast_inference or None)
+            maps, scores = maps.float().cpu().numpy(), scores.float().cpu().numpy()
+            for k, i in enumerate(index.tolist()):
+                if errors[k]:
+                    journal.flush()
+                    raise DataError(
+                        f"{errors[k]}; the images before it are recorded in '{writer.out / JOURNAL}': fix or remove "
+                        "the file and continue with --resume"
+                    )
+                size = tuple(sizes[k].tolist())
+                line = writer.write(paths[i], todo[i][1], batch[k], maps[k], raw=float(scores[k]), size=size)
+                journal.write(json.dumps(line) + "\n")
+                if line["upscaled"]:
+                    upscaled.append(f"'{paths[i]}' ({size[0]}x{size[1]})")
+            journal.flush()
+            bar.update(len(index))
+    bar.close()
+    if upscaled:
+        warnings.warn(
+            f"{len(upscaled)} of {len(paths)} images have a shorter side below half the model's input "
+            f"({c.image_size} px) and were upscaled more than 2x, e.g. {upscaled[0]}: their maps are blurred",
+            stacklevel=3,
+        )
+
+
+def _row(line: dict[str, Any]) -> dict[str, Any]:
+    files = line["files"]
+    return {**{k: line[k] for k in COLUMNS[:6]}, **{k: files.get(k, "") for k in ("overlay", "mask", "map")}}
 
 
 def predict_images(
-    run: Run, inputs: Sequence[str | Path], out: str | Path, *, threshold: float | None = None, batch_size: int = 8
+    run: Run, inputs: Sequence[str | Path], out: str | Path, options: PredictOptions | None = None, **kwargs: Any
 ) -> pd.DataFrame:
-    """Score every image of ``inputs`` with ``run``; write ``out/<image>.png`` overlays (one colour scale for all)
-    and ``out/predictions.csv`` (image, score, threshold, decision). Existing predictions are never overwritten."""
+    """Score every image of ``inputs`` with ``run`` and write ``out`` (see the module); returns the table of
+    ``predictions.csv`` (one row per image, in input order; file columns relative to ``out``). ``options`` is a
+    :class:`PredictOptions`, or its fields are given as keywords (``threshold=0.4``)."""
+    options = options or PredictOptions(**kwargs)
     out = Path(out)
-    if (out / PREDICTIONS).exists():
-        raise DataError(f"'{out}' already holds {PREDICTIONS}; choose another --out folder (nothing was written)")
     paths = image_paths(inputs)
-    c = run.config
-    side = c.crop_size or c.image_size
-    transform = ImageTransform(c.image_size, c.crop_size)
-    images, maps, scores = [], [], []
-    for start in range(0, len(paths), batch_size):
-        batch = []
-        for path in paths[start : start + batch_size]:
-            img = load_rgb(path)
-            if min(img.size) < side:
-                raise DataError(
-                    f"image '{path}' is {img.size[0]}x{img.size[1]}, smaller than the model's input {side}x{side}"
-                )
-            batch.append(transform.image(img))
-        m, s = score(run.model, torch.stack(batch))
-        images += batch
-        maps.append(m.float().cpu().numpy())
-        scores.append(s.float().cpu().numpy())
-    all_maps, all_scores = np.concatenate(maps), np.concatenate(scores)
-    chosen = run_threshold(run, threshold)
-    decisions = chosen.decide(all_scores) if chosen is not None else None
-    vmin = float(all_maps.min())
-    vmax = float(max(all_maps.max(), chosen.value if chosen is not None else vmin))
-    out.mkdir(parents=True, exist_ok=True)
-    names = _overlay_names(paths)
-    for i, (path, name) in enumerate(zip(paths, names, strict=True)):
-        verdict = "" if decisions is None else (" - anomalous" if decisions[i] else " - normal")
-        save_overlay(
-            denormalize(images[i]),
-            all_maps[i],
-            out / name,
-            vmin=vmin,
-            vmax=vmax,
-            title=f"{path.name}: {all_scores[i]:.3f}{verdict}",
-            threshold=chosen.value if chosen is not None else None,
-        )
-    table = pd.DataFrame(
-        {
-            "image": [str(p) for p in paths],
-            "score": all_scores,
-            "threshold": chosen.value if chosen is not None else np.nan,
-            "decision": ["anomalous" if d else "normal" for d in decisions]
-            if decisions is not None
-            else "no threshold",
-            "overlay": names,
-        }
-    )
+    calibration = run_calibration(run, options.threshold, options.pixel_threshold)
+    settings = settings_record(run, calibration, options)
+    done = done_images(out, settings, options.resume)
+    atomic_write_text(out / SETTINGS, json.dumps(settings, indent=1) + "\n")
+    todo = [(p, name) for p, name in zip(paths, output_names(paths), strict=True) if str(p) not in done]
+    stream(run, todo, ImageWriter(out, calibration, run.config.image_size, options.overlays), options)
+    order = {str(p): i for i, p in enumerate(paths)}
+    lines = [json.loads(line) for line in (out / JOURNAL).read_text().splitlines()]
+    lines = sorted((x for x in lines if x["image"] in order), key=lambda x: order[x["image"]])
+    table = pd.DataFrame([_row(x) for x in lines], columns=COLUMNS)
     atomic_write_text(out / PREDICTIONS, table.to_csv(index=False))
     return table

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..config import ReContrastConfig
 from ..method.model import ReContrast, build_model
-from ..scoring.threshold import Threshold
+from ..scoring.threshold import Calibration
 from .checkpoint import CHECKPOINT, CheckpointMismatch, read_checkpoint
 from .runtime import atomic_torch_save, atomic_write_text, resolve_device, versions
 
@@ -28,7 +28,8 @@ METRICS = ("I-AUROC", "P-AUROC", "AUPRO")
 WEIGHTS = "model.pt"
 THRESHOLD = "threshold.json"
 TEST_IMAGES = "test_images.csv"
-FILES = ("metrics.json", "history.csv", "steps.csv", TEST_IMAGES, WEIGHTS, THRESHOLD, CHECKPOINT)
+EXPORTS = ("model.onnx", "model.torchscript.pt")  # what rclib export writes beside the weights by default
+FILES = ("metrics.json", "history.csv", "steps.csv", TEST_IMAGES, WEIGHTS, THRESHOLD, CHECKPOINT, *EXPORTS)
 
 
 @dataclass
@@ -109,8 +110,8 @@ def write_run(run: Run, pretrained: bool) -> None:
     (out / CHECKPOINT).unlink(missing_ok=True)
 
 
-def write_threshold(out: Path, threshold: Threshold) -> None:
-    """Record the run's decision threshold beside its metrics (:mod:`rclib.scoring.threshold`)."""
+def write_threshold(out: Path, threshold: Calibration) -> None:
+    """Record the run's decision thresholds beside its metrics (:mod:`rclib.scoring.threshold`)."""
     atomic_write_text(out / THRESHOLD, json.dumps(threshold.to_dict(), indent=1) + "\n")
 
 
