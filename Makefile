@@ -9,7 +9,7 @@ PROFILE ?= demo
 
 LINTED := rclib tests benchmarks scripts notebooks
 
-.PHONY: setup reproduce smoke lint test lab student bench clean-results
+.PHONY: setup reproduce smoke study lint test lab student bench clean-results
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,6 +27,12 @@ reproduce: setup
 ## every notebook at the smoke scale (seconds each)
 smoke: setup
 	RCLIB_OFFLINE=1 $(VENV)/bin/rclib reproduce --profile smoke
+
+## the budget study, outside reproduce (hours on 2 cores; resumable from the run cache): the demo's copy is
+## shipped as rclib/paper/precomputed/budget_study.csv, which notebooks 06, 08 and 14 and the README read
+study: setup
+	RCLIB_OFFLINE=1 $(VENV)/bin/rclib study --profile $(PROFILE)
+	$(if $(filter demo,$(PROFILE)),cp results/demo/budget_study.csv rclib/paper/precomputed/budget_study.csv)
 
 ## ruff: lint (with import sorting) and formatting of the package, tests, benchmarks and notebooks' code cells
 lint: setup

@@ -24,7 +24,7 @@ from rclib.paper.study import Study
 
 ROOT = Path(__file__).resolve().parent.parent
 # the switches that change float rounding, and their value when switched off
-ROUNDING = {"channels_last": False, "cache_frozen_features": False, "amp": "none"}
+ROUNDING = {"channels_last": False, "cache_frozen_features": False, "fused_optimizer": False, "amp": "none"}
 
 
 def main() -> None:

@@ -357,11 +357,7 @@ def _grid(args: argparse.Namespace) -> int:
             )
             return 0
         if args.status:
-            now = status.statuses(grid)
-            print(status.status_table(grid, now).to_string())
-            for line in status.failures(grid, now):
-                print(line)
-            return 0
+            return _grid_report(grid, as_json=args.json)
         if args.collect:
             merged = status.collect(grid)
             target = Path(args.results) / args.profile / "tables" / "grid_runs.csv"
@@ -381,11 +377,24 @@ def _grid(args: argparse.Namespace) -> int:
     )
     submitted = submit.submit(grid, executor, wait=args.wait)
     print(f"{len(submitted)} job(s) submitted to {args.executor}; {len(grid) - len(submitted)} done or running")
+    return _grid_report(grid, as_json=args.json)
+
+
+def _grid_report(grid: list, *, as_json: bool) -> int:
+    """Print the grid's status per table (or as JSON); exit status 1 when a job has failed, 0 otherwise."""
+    from .batch import status
+
     now = status.statuses(grid)
-    print(status.status_table(grid, now).to_string())
-    for line in status.failures(grid, now):
-        print(line)
-    return 0
+    table = status.status_table(grid, now)
+    failed = status.failures(grid, now)
+    if as_json:
+        counts = {str(name): {k: int(v) for k, v in row.items()} for name, row in table.iterrows()}
+        print(json.dumps({"jobs": len(grid), "per_table": counts, "failed": failed}, indent=1))
+    else:
+        print(table.to_string())
+        for line in failed:
+            print(line)
+    return 1 if failed else 0
 
 
 def _student(args: argparse.Namespace) -> int:
@@ -407,6 +416,15 @@ def _reproduce(args: argparse.Namespace) -> int:
     return reproduce(
         profile=args.profile, only=args.only, notebooks_dir=args.notebooks, build_dir=args.build, timeout=args.timeout
     )
+
+
+def _study(args: argparse.Namespace) -> int:
+    from .batch.studies import budget_study
+
+    table = budget_study(args.profile, data_dir=args.data_dir, results_root=args.results, progress=args.progress)
+    print(table.drop(columns=["values", "command", "commit"]).round(3).to_string(index=False))
+    print(f"written to {args.results / args.profile / 'budget_study.csv'}")
+    return 0
 
 
 # --- the parser -------------------------------------------------------------------------------------------------
@@ -513,7 +531,10 @@ def _add_grid(sub: argparse._SubParsersAction) -> None:
         "--status",
         action=argparse.BooleanOptionalAction,
         default=False,
-        help="done / running / failed / missing per table",
+        help="done / running / failed / missing per table (exit status 1 when a job has failed)",
+    )
+    p.add_argument(
+        "--json", action=argparse.BooleanOptionalAction, default=False, help="the status as JSON (for scripts)"
     )
     p.add_argument(
         "--collect",
@@ -545,6 +566,13 @@ def _add_course(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="the notebooks (default: notebooks)")
     p.add_argument("--build", type=Path, default=Path("build/notebooks"), help="executed copies go here")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per notebook")
+    p = sub.add_parser("study", help="the budget study: C3a, C3b and C4 after 200-1,600 iterations (hours; resumable)")
+    p.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"), help="scale (default: demo)")
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the data sets live (default: data)")
+    p.add_argument(
+        "--results", type=Path, default=Path("results"), help="results root, the run cache (default: results)"
+    )
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=False, help="progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -576,6 +604,7 @@ COMMANDS = {
     "grid": _grid,
     "student": _student,
     "reproduce": _reproduce,
+    "study": _study,
 }
 
 

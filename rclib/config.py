@@ -85,6 +85,7 @@ class ReContrastConfig:
     # compute a frozen encoder's features of the training images once per run (rclib.runs.frozen): the same values up
     # to float rounding, a step without the frozen encoder's forward pass
     cache_frozen_features: bool = False
+    fused_optimizer: bool = False  # AdamW's fused kernel: the same update up to float rounding, one pass per tensor
     compile_backend: str = "inductor"  # torch.compile backend ("aot_eager" checks graph capture without codegen)
     deterministic: bool = True
     num_workers: int = 0

@@ -93,6 +93,34 @@ def forest_plot() -> None:
     savefig(plot_forest(claims, title="The paper's claims on the demo profile"), "claims_forest", ROOT / "docs")
 
 
+def plan_section() -> str:
+    from rclib.paper.plan import DEMO_DATA, SEED_PLANS, power_table
+
+    power = power_table()
+    plans = dict(SEED_PLANS)
+    rows = [
+        [
+            row.part,
+            row.rule,
+            f"{row.pilot_spread:.3g} ({row.pilot_seeds} seeds)",
+            f"{row.margin:.3g}: {row.why}",
+            row.seeds,
+            len(plans["demo"].claim_seeds(row.claim)),
+        ]
+        for row in power.itertuples()
+    ]
+    strength = ", ".join(f"{c} {s:g}" for c, s in DEMO_DATA.strength) or "1 everywhere"
+    return table(
+        ["part", "rule", "pilot spread of d", "margin that matters", "seeds for power 0.8", "demo seeds"],
+        rows,
+        f"From `rclib/paper/plan.py` (`power_table()`). Seed order: {', '.join(map(str, plans['demo'].order))} "
+        f"(a claim with n seeds takes the first n); figures and tables of the story: {plans['demo'].story} seeds; "
+        f"smoke: {plans['smoke'].story} (no verdict); paper: {', '.join(map(str, plans['paper'].order))}. Demo test "
+        f"set per category: {DEMO_DATA.n_test_good} normal images and {DEMO_DATA.n_per_defect} of each of the five "
+        f"defect kinds; defect strength per category (chosen on Config B alone): {strength}.",
+    )
+
+
 def advice_section() -> str:
     from rclib.paper.budget import advice, cools, overtakes
 
@@ -160,6 +188,7 @@ def grid_cost_section() -> str:
 
 
 SECTIONS = {
+    "plan": plan_section,
     "claims": claims_section,
     "advice": advice_section,
     "times": times_section,
@@ -167,6 +196,7 @@ SECTIONS = {
     "grid_cost": grid_cost_section,
 }
 MAKERS = {  # what writes each section's result files
+    "plan": "the pilot's rclib/paper/precomputed/plan_pilot.csv",
     "claims": "make reproduce; python benchmarks/bench_reproduce.py --record; python benchmarks/claims_rounding.py",
     "advice": "make study",
     "times": "make reproduce smoke; python benchmarks/bench_reproduce.py --record",

@@ -143,7 +143,7 @@ def test_quickstart_runs_in_jupyterlab_in_chromium(lab):
             page.wait_for_function(CELLS_DONE, timeout=600_000, polling=1000)
             cells = page.evaluate(OUTPUTS)
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            gallery = next(i for i, c in enumerate(cells) if "ctx.gallery" in c["source"])
+            gallery = next(i for i, c in enumerate(cells) if "anomaly_gallery(" in c["source"])
             notebook_index = _code_cell_index(page, gallery)
             scroll = f"scrollToItem({notebook_index}, 'auto', 0, 'top-center')"
             page.evaluate(f"() => window.jupyterapp.shell.currentWidget.content.{scroll}")

@@ -35,7 +35,7 @@ def test_story_notebook_teaches(path):
     if path.name[:2] not in ("07",):
         assert "$$" in text and "show_source(" in code, f"{path.name}: no display equation beside its code"
     if path.name[:2] not in ("00", "01"):
-        assert "observe(ctx" in code or "judge_effect(" in code, f"{path.name}: no check of its result on its own runs"
+        assert "observe(ctx" in code or "judge(" in code, f"{path.name}: no check of its result on its own runs"
 
 
 def _run(solution: str, check: str) -> None:

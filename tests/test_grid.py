@@ -51,7 +51,10 @@ LONG_JOB = [
 LONG_JOB += ["--set", "iterations=40", "eval_every=20", "--checkpoint-every", "2"]
 
 
-def rclib(args: list[str], workdir: Path, timeout: int = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+def rclib(
+    args: list[str], workdir: Path, timeout: int = 900, env: dict | None = None, rc: int | None = 0
+) -> subprocess.CompletedProcess:
+    """``rclib grid ARGS`` in ``workdir``, its exit status checked against ``rc`` (None: not checked)."""
     cmd = [
         sys.executable,
         "-m",
@@ -66,7 +69,7 @@ def rclib(args: list[str], workdir: Path, timeout: int = 900, env: dict | None =
     proc = subprocess.run(
         cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir, env={**os.environ, **(env or {})}
     )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert rc is None or proc.returncode == rc, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
 
 
@@ -113,6 +116,9 @@ def test_local_grid_runs_merges_and_submits_only_what_is_missing(tmp_path):
     assert "0 job(s) submitted" in rclib(SMOKE_GRID, tmp_path).stdout  # a rerun submits nothing
     status = rclib([*SMOKE_GRID, "--status"], tmp_path).stdout
     assert "4" in status.splitlines()[-1]  # four done
+    report = json.loads(rclib([*SMOKE_GRID, "--status", "--json"], tmp_path).stdout)
+    assert report["jobs"] == 4 and report["failed"] == []
+    assert sum(row["done"] for row in report["per_table"].values()) == 4
 
 
 def _run_folder(workdir: Path) -> Path:
@@ -168,7 +174,9 @@ def test_local_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, uninterr
     finally:
         first.kill()
     assert not (folder / "metrics.json").exists()
-    assert "failed" in rclib([*LONG_JOB, "--status"], work).stdout
+    assert "failed" in rclib([*LONG_JOB, "--status"], work, rc=1).stdout  # a failed job: exit status 1
+    report = json.loads(rclib([*LONG_JOB, "--status", "--json"], work, rc=1).stdout)
+    assert len(report["failed"]) == 1 and "log" in report["failed"][0]
     rclib(LONG_JOB, work)  # submits only the unfinished job, which resumes from its checkpoint
     resumed = json.loads((folder / "metrics.json").read_text())["last"]
     assert resumed == uninterrupted
@@ -208,7 +216,7 @@ def test_slurm_cancelled_job_resumes_to_the_same_metrics(tmp_path, slurm, uninte
     job_id = str(pd.read_csv(work / "results" / "smoke" / "grid" / "submitted.csv").job_id.iloc[-1])
     subprocess.run(["scancel", job_id], check=True, env={**os.environ, **slurm}, timeout=30)
     deadline = time.monotonic() + 120
-    while "failed" not in rclib([*LONG_JOB, "--status"], work, env=slurm).stdout:  # CANCELLED in sacct
+    while "failed" not in rclib([*LONG_JOB, "--status"], work, env=slurm, rc=None).stdout:  # CANCELLED in sacct
         assert time.monotonic() < deadline, "the cancelled job never left the queue"
         time.sleep(2)
     assert not (folder / "metrics.json").exists()

@@ -35,10 +35,12 @@ def learning_rates(study: Study) -> dict[str, float]:
     return {"profile": study.profile.encoder_lr, "paper": PAPER_ENCODER_LR}
 
 
-def budget_runs(study: Study, preset: str, *, category: str | None, seed: int, encoder_lr: float) -> Run:
-    """The learning-curve run of ``preset``: ``max(BUDGETS)`` iterations, a full evaluation after each budget."""
+def budget_runs(
+    study: Study, preset: str, *, category: str | None, seed: int, encoder_lr: float, budgets: Sequence[int] = BUDGETS
+) -> Run:
+    """The learning-curve run of ``preset``: ``max(budgets)`` iterations, a full evaluation after each budget."""
     lr = study.profile.encoder_lr if preset == "B" else encoder_lr  # B's encoder is frozen: the same run
-    options = dict(iterations=max(BUDGETS), eval_at=BUDGETS, eval_subset=0, encoder_lr=lr)
+    options = dict(iterations=max(budgets), eval_at=tuple(budgets), eval_subset=0, encoder_lr=lr)
     return study.run(preset, category=category, seed=seed, **options)
 
 
@@ -50,7 +52,9 @@ def at_budget(run: Run, budget: int, metric: str) -> float:
     return float(row[metric].iloc[0])
 
 
-def _differences(study: Study, part: str, seeds: Sequence[int], encoder_lr: float) -> dict[int, list[float]]:
+def _differences(
+    study: Study, part: str, seeds: Sequence[int], *, encoder_lr: float, budgets: Sequence[int]
+) -> dict[int, list[float]]:
     """Per budget, ``d`` per seed for ``part``: ReContrast - B averaged over the categories (C3a, C3b), or the
     normal/defect ratio of E minus ReContrast's on the story's category (C4)."""
     if part == "C4":
@@ -59,20 +63,22 @@ def _differences(study: Study, part: str, seeds: Sequence[int], encoder_lr: floa
         metric = "I-AUROC" if part == "C3a" else "AUPRO"
         pairs = [("ReContrast", "B", metric, tuple(study.categories))]
     treatment, control, metric, categories = pairs[0]
-    out: dict[int, list[float]] = {b: [] for b in BUDGETS}
+    out: dict[int, list[float]] = {b: [] for b in budgets}
+    options = dict(seed=0, encoder_lr=encoder_lr, budgets=budgets)
     for seed in seeds:
-        per_category = {b: [] for b in BUDGETS}
+        options["seed"] = seed
+        per_category = {b: [] for b in budgets}
         for category in categories:
-            x = budget_runs(study, treatment, category=category, seed=seed, encoder_lr=encoder_lr)
-            y = budget_runs(study, control, category=category, seed=seed, encoder_lr=encoder_lr)
-            for b in BUDGETS:
+            x = budget_runs(study, treatment, category=category, **options)
+            y = budget_runs(study, control, category=category, **options)
+            for b in budgets:
                 per_category[b].append(at_budget(x, b, metric) - at_budget(y, b, metric))
-        for b in BUDGETS:
+        for b in budgets:
             out[b].append(float(np.mean(per_category[b])))
     return out
 
 
-def budget_table(study: Study) -> pd.DataFrame:
+def budget_table(study: Study, budgets: Sequence[int] = BUDGETS) -> pd.DataFrame:
     """One row per claim part, encoder learning rate and budget: ``d``'s mean, its interval and the verdict of the
     plan's rule over the plan's seeds (the test-sampling error is not included here: see the claims at 200)."""
     rows = []
@@ -81,7 +87,7 @@ def budget_table(study: Study) -> pd.DataFrame:
         part = next(p for p in claim.parts if p.name == part_name)
         seeds = study.claim_seeds(claim.name)
         for which, lr in learning_rates(study).items():
-            for budget, values in _differences(study, part_name, seeds, lr).items():
+            for budget, values in _differences(study, part_name, seeds, encoder_lr=lr, budgets=budgets).items():
                 verdict, ci = judge([part.sign * v for v in values], part.rule, part.tolerance)
                 low, high = sorted((ci.low * part.sign, ci.high * part.sign))
                 rows.append(
@@ -127,10 +133,12 @@ def cools(table: pd.DataFrame, which: str = "profile") -> str:
     return "hard mining lowers S^map on normal pixels relative to defects (C4) - " + "; ".join(parts)
 
 
-def write_study(study: Study, out: Path, *, command: str, commit: str) -> pd.DataFrame:
+def write_study(
+    study: Study, out: Path, *, command: str, commit: str, budgets: Sequence[int] = BUDGETS
+) -> pd.DataFrame:
     """Run (or resume from the cache) the budget study and write its table to ``out`` with the command and the
     commit that produced it."""
-    table = budget_table(study).assign(command=command, commit=commit)
+    table = budget_table(study, budgets).assign(command=command, commit=commit)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out, index=False, float_format="%.5g")
     return table
@@ -161,3 +169,17 @@ def advice(table: pd.DataFrame) -> str:
         else "neither localises defects clearly better"
     )
     return f"{first}; {second}."
+
+
+def findings(table: pd.DataFrame, claim: str) -> str:
+    """What the budget study says of ``claim`` ("C3" or "C4") at both encoder learning rates, in words chosen by
+    its numbers (the notebooks that measure the claim at 200 iterations print it under their own verdict)."""
+    if claim == "C4":
+        demo, paper = cools(table, "profile"), cools(table, "paper")
+        return f"At the demo's encoder learning rate, {demo}. At the paper's, {paper}."
+    if claim == "C3":
+        return (
+            f"At the demo's encoder learning rate, {overtakes(table, 'profile')}. At the paper's, "
+            f"{overtakes(table, 'paper')}. Over both metrics: {advice(table)}"
+        )
+    raise ValueError(f"the budget study measures C3 and C4, not {claim!r}")

@@ -13,11 +13,12 @@ VERDICT_COLORS = {"reproduced": "#1b7837", "not reproduced": "#c51b7d", "inconcl
 
 
 def _boundary(row: pd.Series) -> tuple[float, float] | float:
-    """Where the paper's prediction starts: 0 for an effect, -tolerance for "at least as good", the band
-    (-tolerance, tolerance) for "changes little" (in the units of the reported ``d``)."""
+    """Where the paper's prediction starts: 0 for an effect, -tolerance for "at least as good" (+tolerance where
+    the paper predicts ``d`` below it), the band (-tolerance, tolerance) for "changes little" (in ``d``'s units)."""
     if row.rule == "within":
         return (-row.tolerance, row.tolerance)
-    return -row.tolerance if row.rule == "at_least" else 0.0
+    flip = -1.0 if row.predicts == "below" else 1.0
+    return -row.tolerance * flip if row.rule == "at_least" else 0.0
 
 
 def plot_forest(claims: pd.DataFrame, title: str = "") -> plt.Figure:

@@ -44,8 +44,9 @@ def layout_problems(fig: Figure, *, dpi: float | None = None) -> list[str]:
     """Everything that spoils ``fig`` as drawn at its own size and ``dpi`` (default: ``savefig.dpi``), one
     sentence each; an empty list when it is fit to print."""
     shown_dpi, canvas = fig.dpi, fig.canvas
+    saved = mpl.rcParams["savefig.dpi"]
     try:
-        renderer = _draw(fig, dpi or mpl.rcParams["savefig.dpi"])
+        renderer = _draw(fig, dpi or (shown_dpi if saved == "figure" else saved))
         texts = [(t, t.get_window_extent(renderer)) for t in _drawn_texts(fig)]
         tolerance = TOLERANCE_PT * fig.dpi / 72
         return _overlaps(texts, tolerance) + _cut_off(texts, fig.bbox, tolerance) + _scale_problems(fig)

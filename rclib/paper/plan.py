@@ -16,6 +16,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from ..config import PRESETS
+from ..data import DemoSpec
 from .results import precomputed
 from .stats import seeds_needed
 
@@ -45,6 +46,13 @@ class Part:
     tolerance: float = 0.0
     sign: int = 1
     categories: Literal["story", "all"] = "story"
+
+    @property
+    def predicts(self) -> Literal["above", "below", "band"]:
+        """Where the paper puts ``d`` (in its own units): above or below the rule's boundary, or in the band."""
+        if self.rule == "within":
+            return "band"
+        return "above" if self.sign > 0 else "below"
 
 
 @dataclass(frozen=True)
@@ -302,6 +310,16 @@ def alpha_values(profile: str) -> tuple[float, ...]:
     """Table A4's alpha values trained besides -inf (Config E) and 1 (ReContrast) on ``profile``: all of the
     paper's on the GPU, the two that C7 compares on the CPU profiles."""
     return (-2.0, -1.0, 0.0, 0.5, 1.5, 2.0) if profile == "paper" else tuple(a for a in ALPHAS if a != 1.0)
+
+
+# --- the test set -------------------------------------------------------------------------------------------------
+# The demo's data, fixed before the claims' runs: 1,000 test images per category (500 normal, 100 of each of the five
+# defect kinds), enough for the test-sampling error of a paired I-AUROC difference to stay near a point; and each
+# category's defect strength, chosen on Config B's runs alone so that B is neither at the ceiling nor near chance
+# (benchmarks/calibrate_demo.py; precomputed/demo_calibration.csv; tests/test_plan.py checks the two agree).
+DEMO_TEST = {"n_test_good": 500, "n_per_defect": 100}
+DEMO_STRENGTH: tuple[tuple[str, float], ...] = ()
+DEMO_DATA = DemoSpec(**DEMO_TEST, strength=DEMO_STRENGTH)
 
 
 # --- the runs each table needs -----------------------------------------------------------------------------------

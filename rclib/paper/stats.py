@@ -99,7 +99,7 @@ def combine(verdicts: Sequence[str]) -> str:
     return NOT_REPRODUCED if NOT_REPRODUCED in verdicts else INCONCLUSIVE
 
 
-def seeds_needed(spread: float, margin: float, rule: str = "effect", power: float = 0.8, floor: int = 3) -> int:
+def seeds_needed(spread: float, margin: float, rule: str = "effect", *, power: float = 0.8, floor: int = 3) -> int:
     """Seeds to tell a true mean ``margin`` away from the rule's boundary with probability ``power``, when the
     per-seed values spread by ``spread`` (their standard deviation): the smallest ``n >= floor`` with
     ``n >= ((t_a(n-1) + t_power(n-1)) * spread / margin)^2``, ``a`` the rule's one-sided level (0.975 for an

@@ -9,7 +9,7 @@ from ..config import ReContrastConfig
 from ..method.model import build_model
 
 
-def conv_backward_flops(
+def conv_backward_flops(  # positional: the signature of aten.convolution_backward, as torch calls it
     grad_out_shape,
     x_shape,
     w_shape,

@@ -66,6 +66,8 @@ def optimizers(model: ReContrast, c: ReContrastConfig) -> list[torch.optim.Optim
     """Appendix C: AdamW for the bottleneck and decoder (``lr``) and, when trained, the encoder (``encoder_lr``)."""
     groups = model.parameter_groups()
     kw = dict(betas=c.betas, weight_decay=c.weight_decay, eps=c.adam_eps, amsgrad=c.amsgrad)
+    if c.fused_optimizer:
+        kw["fused"] = True
     opts = [torch.optim.AdamW(groups["new"], lr=c.lr, **kw)]
     if groups["encoder"]:
         opts.append(torch.optim.AdamW(groups["encoder"], lr=c.encoder_lr, **kw))
