@@ -318,7 +318,7 @@ def alpha_values(profile: str) -> tuple[float, ...]:
 # category's defect strength, chosen on Config B's runs alone so that B is neither at the ceiling nor near chance
 # (benchmarks/calibrate_demo.py; precomputed/demo_calibration.csv; tests/test_plan.py checks the two agree).
 DEMO_TEST = {"n_test_good": 500, "n_per_defect": 100}
-DEMO_STRENGTH: tuple[tuple[str, float], ...] = ()
+DEMO_STRENGTH: tuple[tuple[str, float], ...] = (("brick", 0.5), ("grass", 8.0), ("gravel", 5.6))
 DEMO_DATA = DemoSpec(**DEMO_TEST, strength=DEMO_STRENGTH)
 
 
