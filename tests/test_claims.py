@@ -334,3 +334,46 @@ def test_every_claim_of_the_plan_is_printed_by_a_notebook():
         for call in re.findall(r"observe\(ctx((?:, \"C\d\")+)\)", code):
             printed.update(re.findall(r"C\d", call))
     assert printed == set(CLAIMS)
+
+
+def _forest_row(claim: str, mean: float, low: float, high: float) -> dict:
+    part = next(p for c in CLAIMS.values() for p in c.parts if p.name == claim)
+    return {
+        "claim": claim,
+        "rule": part.rule,
+        "tolerance": part.tolerance,
+        "predicts": part.predicts,
+        "observed_mean": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "ci_level": 0.95,
+        "n_seeds": 3,
+        "verdict": "reproduced",
+    }
+
+
+def test_the_forest_plot_shades_the_side_the_paper_predicts():
+    """C1a predicts a fall (d < 0, sign -1), C6 a rise, C2c at least -1, C7 a band: the green span of each panel
+    lies on that side of the dashed boundary."""
+    import matplotlib.pyplot as plt
+
+    from rclib.paper.forest import plot_forest
+
+    rows = [
+        _forest_row("C1a", -0.2, -0.25, -0.15),
+        _forest_row("C6", 1.0, 0.5, 1.5),
+        _forest_row("C2c", 4.0, 3.0, 5.0),
+        _forest_row("C7", 0.5, -0.5, 1.5),
+    ]
+    fig = plot_forest(pd.DataFrame(rows))
+    spans = {}
+    for ax, row in zip(fig.axes, rows, strict=True):
+        (patch,) = ax.patches
+        x0, x1 = patch.get_x(), patch.get_x() + patch.get_width()
+        spans[row["claim"]] = (float(min(x0, x1)), float(max(x0, x1)))
+    plt.close(fig)
+    assert spans["C1a"][1] == pytest.approx(0.0) and spans["C1a"][0] < -0.25  # left of 0
+    assert spans["C6"][0] == pytest.approx(0.0) and spans["C6"][1] > 1.5  # right of 0
+    assert spans["C2c"][0] == pytest.approx(-1.0)  # right of -tolerance
+    assert spans["C7"] == pytest.approx((-2.0, 2.0))  # the band
+    assert {p.name: p.predicts for c in CLAIMS.values() for p in c.parts}["C1a"] == "below"
