@@ -12,7 +12,7 @@ SOURCES = {
     "demo_search": "python benchmarks/search_demo.py (the settings search of the demo profile; one row per "
     "setting and claim)",
     "demo_search_runs": "python benchmarks/search_demo.py (every run of the settings search)",
-    "claims_rounding": "python benchmarks/claims_rounding.py (every claim again with channels_last off)",
+    "claims_rounding": "python benchmarks/claims_rounding.py (every claim again with the demo's speed switches off)",
     "notebook_times": "python benchmarks/bench_reproduce.py --record (minutes per notebook, cold, on a fresh clone)",
     "budget_study": "make study (rclib study --profile demo): C3a, C3b and C4 after 200-1,600 iterations at two "
     "encoder learning rates, over the plan's seeds",
