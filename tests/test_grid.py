@@ -51,6 +51,32 @@ LONG_JOB = [
 LONG_JOB += ["--set", "iterations=40", "eval_every=20", "--checkpoint-every", "2"]
 
 
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        ("PENDING", "running"),
+        ("UNKNOWN", "running"),
+        ("RUNNING", "running"),
+        ("CANCELLED", "failed"),
+        ("COMPLETED", "failed"),
+        ("FAILED", "failed"),
+        ("TIMEOUT", "failed"),
+    ],
+)
+def test_a_slurm_job_reads_as_running_until_it_ends(tmp_path, monkeypatch, state, expected):
+    # UNKNOWN is what sacct says of a job submitted a moment ago: it must not read as failed (it did, and the grid
+    # exited 1 right after submitting); a job that ended without finishing its run folder has failed
+    from types import SimpleNamespace
+
+    from rclib.batch import status
+
+    monkeypatch.setattr(status, "slurm_state", lambda job_id, logs: state)
+    job = SimpleNamespace(folder=tmp_path / "run")
+    records = pd.DataFrame([{"folder": str(job.folder), "job_id": "7", "executor": "slurm", "logs": str(tmp_path)}])
+    assert status.status_of(job, records) == expected
+    assert status.status_of(job, records.iloc[:0]) == "missing"
+
+
 def rclib(
     args: list[str], workdir: Path, timeout: int = 900, env: dict | None = None, rc: int | None = 0
 ) -> subprocess.CompletedProcess:

@@ -11,13 +11,12 @@ import pandas as pd
 import submitit
 from submitit.core.utils import JobPaths
 
-from ..runs.lock import lock_owner
+from ..runs.lock import SLURM_ALIVE, lock_owner
 from ..runs.run import is_finished, read_record
 from .jobs import GridJob, describe_job
 
 SUBMITTED = "submitted.csv"
 STATES = ("done", "running", "failed", "missing", "no data")
-SLURM_ALIVE = ("PENDING", "RUNNING", "REQUEUED", "CONFIGURING", "COMPLETING", "RESIZING", "SUSPENDED")
 
 
 def submissions(results: Path) -> pd.DataFrame:

@@ -25,7 +25,12 @@ from pathlib import Path
 LOCK = ".lock"
 TAKEOVER = ".lock.takeover"
 STALE_TAKEOVER_S = 60.0  # a takeover file this old was left by a taker that died in the middle of its rename
-SLURM_ALIVE = ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED", "STOPPED")
+# the states of a Slurm job that has not ended, as squeue or sacct (through submitit) report them; UNKNOWN is
+# submitit's word for a job that sacct has no record of yet (just submitted), which submitit counts as not done
+SLURM_ALIVE = (
+    *("PENDING", "RUNNING", "CONFIGURING", "COMPLETING", "REQUEUED", "RESIZING", "SUSPENDED", "STOPPED"),
+    *("READY", "PREEMPTED", "UNKNOWN"),
+)
 
 
 class RunBusy(RuntimeError):
