@@ -176,6 +176,15 @@ def uninterrupted(tmp_path_factory) -> dict:
     return json.loads((_run_folder(reference) / "metrics.json").read_text())["last"]
 
 
+def assert_resumed(folder: Path, uninterrupted: dict) -> None:
+    """The run in ``folder`` ended with the uninterrupted run's metrics, in two sessions: the second started at
+    the first one's last checkpoint (a resume that retrained from iteration 0 would give the same metrics)."""
+    record = json.loads((folder / "metrics.json").read_text())
+    first, second = record["sessions"]
+    assert 0 < first["stop"] == second["start"] < second["stop"] == record["last"]["iteration"], record["sessions"]
+    assert record["last"] == uninterrupted
+
+
 def test_local_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, uninterrupted):
     work = tmp_path / "work"
     work.mkdir()
@@ -204,8 +213,7 @@ def test_local_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, uninterr
     report = json.loads(rclib([*LONG_JOB, "--status", "--json"], work, rc=1).stdout)
     assert len(report["failed"]) == 1 and "log" in report["failed"][0]
     rclib(LONG_JOB, work)  # submits only the unfinished job, which resumes from its checkpoint
-    resumed = json.loads((folder / "metrics.json").read_text())["last"]
-    assert resumed == uninterrupted
+    assert_resumed(folder, uninterrupted)
 
 
 @pytest.fixture(scope="module")
@@ -247,5 +255,4 @@ def test_slurm_cancelled_job_resumes_to_the_same_metrics(tmp_path, slurm, uninte
         time.sleep(2)
     assert not (folder / "metrics.json").exists()
     rclib([*LONG_JOB, "--executor", "slurm", "--wait"], work, env=slurm)
-    resumed = json.loads((folder / "metrics.json").read_text())["last"]
-    assert resumed == uninterrupted
+    assert_resumed(folder, uninterrupted)
