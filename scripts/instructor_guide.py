@@ -114,14 +114,22 @@ def solution_source(cell: nbformat.NotebookNode) -> str:
     return "\n".join(kept).strip()
 
 
+def is_solution(cell: nbformat.NotebookNode) -> bool:
+    """A model solution: tagged ``solution``, or marked as a solution cell in nbgrader's metadata."""
+    return "solution" in cell.metadata.get("tags", []) or bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def is_check(cell: nbformat.NotebookNode) -> bool:
+    """A check: tagged ``check``, or an nbgrader autograder test (graded, not a solution)."""
+    grader = cell.metadata.get("nbgrader", {})
+    return "check" in cell.metadata.get("tags", []) or bool(grader.get("grade") and not grader.get("solution"))
+
+
 def solutions(nb: nbformat.NotebookNode) -> list[str]:
-    """The model solutions of a notebook's coding exercises: every cell tagged ``solution`` that the next cell,
-    tagged ``check``, checks (the pairs :func:`rclib.course.student.exercises` finds)."""
+    """The model solutions of a notebook's coding exercises: every solution cell whose next cell checks it (by the
+    course's tags, as :func:`rclib.course.student.exercises` pairs them, or by nbgrader's metadata)."""
     cells = nb.cells
-    tags = [set(c.metadata.get("tags", [])) for c in cells]
-    return [
-        solution_source(c) for c, t, n in zip(cells, tags, tags[1:], strict=False) if "solution" in t and "check" in n
-    ]
+    return [solution_source(c) for c, n in zip(cells, cells[1:], strict=False) if is_solution(c) and is_check(n)]
 
 
 def read_notebook(path: Path) -> Notebook:
