@@ -340,16 +340,15 @@ def schedule_problems(guide: str, rows: list[dict[str, str]]) -> list[str]:
     return out
 
 
-def problems(notebooks: Path = NOTEBOOKS, guide: str | None = None) -> list[str]:
-    """Everything in which the guide (its text, default: ``docs/instructor_guide.md``) and the notebooks of
-    ``notebooks`` disagree; empty when the guide is up to date."""
-    text = GUIDE.read_text(encoding="utf-8") if guide is None else guide
+def problems(notebooks: Path, guide: str) -> list[str]:
+    """Everything in which the guide's text ``guide`` and the notebooks of the folder ``notebooks`` disagree;
+    empty when the guide is up to date."""
     books = read_notebooks(notebooks)
     return [
         *notebook_problems(books),
-        *answer_problems(books, answers(text)),
-        *syllabus_problems(books, text),
-        *assignment_problems(books, text),
+        *answer_problems(books, answers(guide)),
+        *syllabus_problems(books, guide),
+        *assignment_problems(books, guide),
     ]
 
 
