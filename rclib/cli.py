@@ -1,5 +1,5 @@
 """The ``rclib`` command line: train, evaluate, predict, export, describe, demo-data, prepare, grid, student,
-reproduce.
+reproduce, book.
 
 Expected failures (bad paths, names, sizes, options, checkpoints, disks, a missing optional dependency) print one
 ``rclib: error: ...`` line and exit with status 2, never a stack trace. Anything else is a bug or an exhausted
@@ -418,6 +418,17 @@ def _reproduce(args: argparse.Namespace) -> int:
     )
 
 
+def _book(args: argparse.Namespace) -> int:
+    import myst_nb  # noqa: F401 - missing, it names its extra here instead of failing inside Sphinx
+
+    from .batch.book import build_book
+
+    status = build_book(args.profile, executed=args.executed, out=args.out)
+    out = args.out or Path("build/book") / args.profile
+    print(f"the book is in {out}/index.html" if status == 0 else f"Sphinx exited {status}: the book was not built")
+    return status
+
+
 def _study(args: argparse.Namespace) -> int:
     from .batch.studies import budget_study
 
@@ -566,6 +577,10 @@ def _add_course(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="the notebooks (default: notebooks)")
     p.add_argument("--build", type=Path, default=Path("build/notebooks"), help="executed copies go here")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per notebook")
+    p = sub.add_parser("book", help="the executed notebooks of a profile as a static website (Sphinx, MyST-NB)")
+    p.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"), help="scale (default: demo)")
+    p.add_argument("--executed", type=Path, help="the executed notebooks (default: build/notebooks/PROFILE)")
+    p.add_argument("--out", type=Path, help="where the site goes (default: build/book/PROFILE)")
     p = sub.add_parser("study", help="the budget study: C3a, C3b and C4 after 200-1,600 iterations (hours; resumable)")
     p.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"), help="scale (default: demo)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the data sets live (default: data)")
@@ -604,6 +619,7 @@ COMMANDS = {
     "grid": _grid,
     "student": _student,
     "reproduce": _reproduce,
+    "book": _book,
     "study": _study,
 }
 
