@@ -67,11 +67,17 @@ def test_an_earlier_build_is_replaced_but_nothing_else(tmp_path):
 
 def test_claims_table_renders_every_part_or_says_what_writes_it(tmp_path):
     assert "`rclib reproduce --profile demo` writes it" in claims_table(tmp_path / "claims.csv", "demo")
-    row = {"claim": "C2a", "paper": "Table 6: C worse than B", "n_seeds": 4, "plan_seeds": 4, "verdict": "reproduced"}
+    row = {
+        "claim": "C2a",
+        "paper": "Table 6: C worse than B (|d| > 0)",
+        "n_seeds": 4,
+        "plan_seeds": 4,
+        "verdict": "reproduced",
+    }
     rows = [{**row, "observed_mean": 3.21, "ci_low": 1.5, "ci_high": 4.9}, {**row, "claim": "C6", "n_seeds": 1}]
     pd.DataFrame(rows).to_csv(tmp_path / "claims.csv", index=False)
     table = claims_table(tmp_path / "claims.csv", "demo").splitlines()
-    assert table[2] == "| C2a | Table 6: C worse than B | 4 of 4 | 3.21 [1.5, 4.9] | **reproduced** |"
+    assert table[2] == "| C2a | Table 6: C worse than B (\\|d\\| > 0) | 4 of 4 | 3.21 [1.5, 4.9] | **reproduced** |"
     assert table[3].startswith("| C6 |") and "| one seed |" in table[3]
     assert table[-1] == "2 claim parts of the `demo` profile: 2 reproduced, 0 inconclusive, 0 not reproduced."
 

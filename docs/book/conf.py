@@ -19,7 +19,6 @@ myst_heading_anchors = 3
 
 html_theme = "sphinx_book_theme"
 html_theme_options = {"show_navbar_depth": 2, "show_toc_level": 2, "use_download_button": False}
-html_last_updated_fmt = ""
 html_show_sourcelink = False
 html_copy_source = False
 

@@ -24,8 +24,13 @@ def missing_notebooks(notebooks_dir: Path, executed: Path) -> list[str]:
     return [p.name for p in notebook_paths(notebooks_dir) if not (executed / p.name).is_file()]
 
 
-def _interval(row) -> str:
-    return f"{row.observed_mean:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]" if pd.notna(row.ci_low) else "one seed"
+def _interval(mean: float, low: float, high: float) -> str:
+    return f"{mean:.3g} [{low:.3g}, {high:.3g}]" if pd.notna(low) else "one seed"
+
+
+def _cell(text: object) -> str:
+    """A markdown table cell: a ``|`` of the text (``|d| < 1``) escaped."""
+    return str(text).replace("|", "\\|")
 
 
 def claims_table(claims_csv: Path, profile: str) -> str:
@@ -38,7 +43,8 @@ def claims_table(claims_csv: Path, profile: str) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r.claim} | {r.paper} | {r.n_seeds} of {r.plan_seeds} | {_interval(r)} | **{r.verdict}** |"
+        f"| {r.claim} | {_cell(r.paper)} | {r.n_seeds} of {r.plan_seeds} | "
+        f"{_interval(r.observed_mean, r.ci_low, r.ci_high)} | **{r.verdict}** |"
         for r in claims.itertuples()
     ]
     counts = claims.verdict.value_counts()
