@@ -3,13 +3,13 @@ VENV   ?= .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.rclib-installed
 # the core (train, evaluate, predict, export) and the extras every target here needs: the notebooks and course,
-# the grid, the benchmarks and the tests
-EXTRAS := test,notebooks,grid,bench
+# the grid, the benchmarks, the book of executed notebooks and the tests
+EXTRAS := test,notebooks,grid,bench,book
 PROFILE ?= demo
 
 LINTED := rclib tests benchmarks scripts notebooks
 
-.PHONY: setup reproduce smoke study lint test lab student bench clean-results
+.PHONY: setup reproduce smoke book study lint test lab student bench clean-results
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,6 +27,11 @@ reproduce: setup
 ## every notebook at the smoke scale (seconds each)
 smoke: setup
 	RCLIB_OFFLINE=1 $(VENV)/bin/rclib reproduce --profile smoke
+
+## the executed notebooks of build/notebooks/$(PROFILE)/ (make reproduce, make smoke) as a static website in
+## build/book/$(PROFILE)/ (Sphinx, MyST-NB; offline): executes nothing, and names the command when they are missing
+book: setup
+	$(VENV)/bin/rclib book --profile $(PROFILE)
 
 ## the budget study, outside reproduce (hours on 2 cores; resumable from the run cache): the demo's copy is
 ## shipped as rclib/paper/precomputed/budget_study.csv, which notebooks 06, 08 and 14 and the README read

@@ -6,6 +6,7 @@ import os
 
 os.environ["RCLIB_OFFLINE"] = "1"  # nothing may download weights or data in tests
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,8 @@ import torch
 from PIL import Image
 
 torch.set_num_threads(2)
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def require(condition: bool, reason: str) -> None:
@@ -55,3 +58,68 @@ def make_mvtec_folder(root: Path, category: str = "widget", size: int = 40, n_tr
 @pytest.fixture()
 def tiny_mvtec(tmp_path) -> Path:
     return make_mvtec_folder(tmp_path / "data")
+
+
+@dataclass(frozen=True)
+class Executed:
+    """One notebook executed at the smoke scale: its executed copy, papermill's error (None: it ran), the files of
+    ``results/`` and ``figures/`` present after it, and those it wrote (new or changed)."""
+
+    copy: Path
+    error: str | None
+    present: frozenset[Path]
+    written: tuple[Path, ...]
+
+
+class SmokeNotebooks:
+    """The notebooks under papermill with profile=smoke, each executed at most once a session, into one
+    results/figures/data tree (so they share cached runs as in a real batch) whose root also holds the executed
+    copies: the notebook tests and the book test ask for the ones they need."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._done: dict[str, Executed] = {}
+
+    def _files(self) -> dict[Path, int]:
+        tops = (self.root / "results", self.root / "figures")
+        return {p: p.stat().st_mtime_ns for top in tops if top.exists() for p in top.rglob("*") if p.is_file()}
+
+    def execute(self, path: Path) -> Executed:
+        if path.name not in self._done:
+            self._done[path.name] = self._run(path)
+        return self._done[path.name]
+
+    def all(self) -> list[Executed]:
+        return [self.execute(path) for path in NOTEBOOKS]
+
+    def _run(self, path: Path) -> Executed:
+        import papermill as pm
+
+        params = {
+            "profile": "smoke",
+            "progress": False,
+            "interactive": False,
+            "results_root": str(self.root / "results"),
+            "figures_root": str(self.root / "figures"),
+            "data_dir": str(self.root / "data"),
+        }
+        before, error = self._files(), None
+        try:
+            pm.execute_notebook(
+                str(path),
+                str(self.root / path.name),
+                parameters=params,
+                kernel_name="python3",
+                cwd=str(path.parent),
+                progress_bar=False,
+            )
+        except pm.PapermillExecutionError as err:
+            error = str(err)
+        after = self._files()
+        written = tuple(sorted(p for p, mtime in after.items() if before.get(p) != mtime))
+        return Executed(self.root / path.name, error, frozenset(after), written)
+
+
+@pytest.fixture(scope="session")
+def smoke_notebooks(tmp_path_factory) -> SmokeNotebooks:
+    return SmokeNotebooks(tmp_path_factory.mktemp("nb"))

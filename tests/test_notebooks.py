@@ -7,8 +7,8 @@ from pathlib import Path
 
 import papermill as pm
 import pytest
+from conftest import NOTEBOOKS, SmokeNotebooks
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EXPECTED = {
     "00_quickstart": ["figures/quickstart_anomaly_maps.png", "figures/quickstart_score_distributions.png"],
     "01_config_A_reverse_distillation": ["figures/fig5a_config_A.pdf"],
@@ -32,42 +32,21 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
-    """One results/figures/data tree for all notebooks, so they share cached runs as in a real batch."""
-    return tmp_path_factory.mktemp("nb")
-
-
 def test_every_notebook_is_listed():
     assert [p.stem for p in NOTEBOOKS] == list(EXPECTED)
 
 
 @pytest.mark.notebooks
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_with_smoke_profile(path: Path, workdir: Path):
-    params = {
-        "profile": "smoke",
-        "progress": False,
-        "interactive": False,
-        "results_root": str(workdir / "results"),
-        "figures_root": str(workdir / "figures"),
-        "data_dir": str(workdir / "data"),
-    }
-    figures = workdir / "figures" / "smoke"
-    before = {p: p.stat().st_mtime_ns for p in figures.glob("*.png")}
-    pm.execute_notebook(
-        str(path),
-        str(workdir / path.name),
-        parameters=params,
-        kernel_name="python3",
-        cwd=str(path.parent),
-        progress_bar=False,
-    )
+def test_notebook_runs_with_smoke_profile(path: Path, smoke_notebooks: SmokeNotebooks):
+    run = smoke_notebooks.execute(path)
+    assert run.error is None, f"{path.stem} failed under papermill:\n{run.error}"
     for rel in EXPECTED[path.stem]:
         top, name = rel.split("/", 1)
-        target = workdir / top / "smoke" / name
-        assert target.exists() and target.stat().st_size > 0, f"{path.stem} did not write {target}"
-    for png in (p for p in sorted(figures.glob("*.png")) if before.get(p) != p.stat().st_mtime_ns):
+        target = smoke_notebooks.root / top / "smoke" / name
+        assert target in run.present and target.stat().st_size > 0, f"{path.stem} did not write {target}"
+    figures = smoke_notebooks.root / "figures" / "smoke"
+    for png in (p for p in run.written if p.parent == figures and p.suffix == ".png"):
         sidecar = png.with_suffix(".json")
         assert sidecar.exists(), f"{path.stem} saved {png.name} without rclib's savefig (no sidecar)"
         record = json.loads(sidecar.read_text())

@@ -188,7 +188,8 @@ def test_the_core_alone_trains_predicts_and_exports_and_names_missing_extras(cor
     for fmt, name in (("onnx", "model.onnx"), ("torchscript", "model.torchscript.pt")):
         out = _run([rclib, "export", "--run", tmp_path / "run", "--format", fmt], tmp_path)
         assert out.returncode == 0 and (tmp_path / "run" / name).stat().st_size > 1e6, out.stderr[-3000:]
-    for argv, extra in ((["student"], "notebooks"), (["grid", "--dry-run"], "grid"), (["describe"], "notebooks")):
+    needs = (["student"], "notebooks"), (["grid", "--dry-run"], "grid"), (["describe"], "notebooks"), (["book"], "book")
+    for argv, extra in needs:
         out = _run([rclib, *argv], tmp_path)
         assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr[-3000:]
         assert out.stderr.endswith(f"pip install 'rclib[{extra}]'\n"), out.stderr

@@ -1,5 +1,5 @@
 """The ``rclib`` command line: train, evaluate, predict, export, describe, demo-data, prepare, grid, reproduce,
-study, student. One module per group of commands, each with its ``add`` (the subcommands' options) and one
+book, study, student. One module per group of commands, each with its ``add`` (the subcommands' options) and one
 function per command; :mod:`.options` holds what they share and :mod:`.errors` how they fail.
 
 Expected failures (bad paths, names, sizes, options, checkpoints, disks, a missing optional dependency) print one
@@ -32,6 +32,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "prepare": data.prepare_command,
     "grid": batch.grid_command,
     "reproduce": batch.reproduce_command,
+    "book": batch.book_command,
     "study": batch.study_command,
     "student": course.student_command,
 }

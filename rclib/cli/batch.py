@@ -1,5 +1,5 @@
-"""``rclib grid``, ``reproduce`` and ``study``: many runs at once (submitit on Slurm or this machine), every
-notebook under papermill, the budget study."""
+"""``rclib grid``, ``reproduce``, ``book`` and ``study``: many runs at once (submitit on Slurm or this machine),
+every notebook under papermill, the executed notebooks as a website, the budget study."""
 
 from __future__ import annotations
 
@@ -63,6 +63,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="the notebooks (default: notebooks)")
     p.add_argument("--build", type=Path, default=Path("build/notebooks"), help="executed copies go here")
     p.add_argument("--timeout", type=int, default=3600, help="seconds per notebook")
+    p = sub.add_parser("book", help="the executed notebooks of a profile as a static website (Sphinx, MyST-NB)")
+    p.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"), help="scale (default: demo)")
+    p.add_argument("--executed", type=Path, help="the executed notebooks (default: build/notebooks/PROFILE)")
+    p.add_argument("--out", type=Path, help="where the site goes (default: build/book/PROFILE)")
     p = sub.add_parser("study", help="the budget study: C3a, C3b and C4 after 200-1,600 iterations (hours; resumable)")
     p.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"), help="scale (default: demo)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the data sets live (default: data)")
@@ -152,6 +156,17 @@ def reproduce_command(args: argparse.Namespace) -> int:
     return reproduce(
         profile=args.profile, only=args.only, notebooks_dir=args.notebooks, build_dir=args.build, timeout=args.timeout
     )
+
+
+def book_command(args: argparse.Namespace) -> int:
+    import myst_nb  # noqa: F401 - missing, it names its extra here instead of failing inside Sphinx
+
+    from ..batch.book import build_book
+
+    status = build_book(args.profile, executed=args.executed, out=args.out)
+    out = args.out or Path("build/book") / args.profile
+    print(f"the book is in {out}/index.html" if status == 0 else f"Sphinx exited {status}: the book was not built")
+    return status
 
 
 def study_command(args: argparse.Namespace) -> int:
