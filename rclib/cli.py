@@ -408,6 +408,17 @@ def _student(args: argparse.Namespace) -> int:
     return 0
 
 
+def _course(args: argparse.Namespace) -> int:
+    from .course.grading import POINTS, write_course
+
+    written = write_course(args.notebooks, args.out)
+    print(f"{len(written)} assignments written to {args.out / 'source'} (points per exercise: {POINTS}):")
+    for path in written:
+        print(f"  {path.parent.name}")
+    print(f"student versions: cd {args.out} && nbgrader generate_assignment '*' (make release)")
+    return 0
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     import papermill  # noqa: F401 - missing, it names its extra here instead of failing every notebook
 
@@ -557,9 +568,18 @@ def _add_grid(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_course(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("student", help="student copies of the notebooks: solutions removed (nbgrader), checks kept")
+    p = sub.add_parser(
+        "student", help="student copies of the notebooks: solutions and hidden tests removed (nbgrader), checks kept"
+    )
     p.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="the notebooks (default: notebooks)")
     p.add_argument("--out", type=Path, default=Path("build/student"), help="where to write (default: build/student)")
+    p = sub.add_parser(
+        "course", help="the nbgrader course directory: one assignment per notebook with exercises, from the notebooks"
+    )
+    p.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="the notebooks (default: notebooks)")
+    p.add_argument(
+        "--out", type=Path, default=Path("course"), help="the course directory, new or to update (default: course)"
+    )
     p = sub.add_parser("reproduce", help="run every notebook with papermill and summarise")
     p.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"), help="scale (default: demo)")
     p.add_argument("--only", default=None, help="glob pattern of notebook names, e.g. '0[0-3]*'")
@@ -603,6 +623,7 @@ COMMANDS = {
     "prepare": _prepare,
     "grid": _grid,
     "student": _student,
+    "course": _course,
     "reproduce": _reproduce,
     "study": _study,
 }
