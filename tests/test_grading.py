@@ -318,4 +318,5 @@ def test_release_and_autograde_score_a_right_answer_full_and_a_wrong_one_less(tm
     _, restored = exercise_cells(graded)[0]
     assert "### BEGIN HIDDEN TESTS" in restored.source, "autograde did not put the hidden tests back"
     assert "a zero vector?" in _outputs(restored)
-    assert any(get_profile("smoke").note in _outputs(c) for c in graded.cells if c.cell_type == "code")
+    smoke = get_profile("smoke").note
+    assert any(smoke in _outputs(c) for c in graded.cells if c.cell_type == "code"), "not graded at the smoke profile"
