@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,4 +47,4 @@ def without_rclib(function: F) -> F:
             )
         return result
 
-    return checked  # type: ignore[return-value]
+    return cast(F, checked)
