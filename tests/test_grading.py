@@ -158,12 +158,14 @@ def _answer(source: str, body: str, pattern: re.Pattern = MARKED) -> str:
 
 
 def _run(solution: str, check: str) -> None:
+    """Run an exercise's solution cell, then its check, in one namespace (as the notebook's kernel would)."""
     namespace: dict = {}
     exec(compile(solution, "solution", "exec"), namespace)
     exec(compile(check, "check", "exec"), namespace)
 
 
 def _cases(table: dict) -> list:
+    """One test case per answer of ``table`` (one answer or a list per exercise)."""
     return [
         pytest.param(key, body, id=f"{key[0][:2]}-{i}")
         for key, bodies in table.items()
@@ -290,6 +292,7 @@ def _submit(course: Path, student: str, body: str) -> None:
 
 
 def _outputs(cell: nbformat.NotebookNode) -> str:
+    """What an executed cell printed, and its error message."""
     return "\n".join(o.get("text", "") + o.get("evalue", "") for o in cell.outputs)
 
 
