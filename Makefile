@@ -8,8 +8,12 @@ EXTRAS := test,notebooks,grid,bench,book
 PROFILE ?= demo
 
 LINTED := rclib tests benchmarks scripts notebooks
+# the graded course (nbgrader); nbgrader runs alembic, so the environment's bin/ goes first on PATH
+COURSE ?= course
+ASSIGNMENT ?= *
+NBGRADER := cd $(COURSE) && PATH="$(abspath $(VENV))/bin:$$PATH" nbgrader
 
-.PHONY: setup reproduce smoke book study lint test lab student bench clean-results
+.PHONY: setup reproduce smoke book study lint test lab student release grade bench clean-results
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -56,6 +60,18 @@ lab: setup
 ## student copies of the notebooks in build/student/: solutions removed (nbgrader), checks kept
 student: setup
 	$(VENV)/bin/rclib student --notebooks notebooks --out build/student
+
+## the graded course in $(COURSE)/: its source generated from the notebooks (rclib course), one assignment per
+## notebook with exercises, and the student versions in $(COURSE)/release/ (nbgrader generate_assignment)
+release: setup
+	$(VENV)/bin/rclib course --notebooks notebooks --out $(COURSE)
+	$(NBGRADER) generate_assignment '$(ASSIGNMENT)' --force
+
+## autograde $(COURSE)/submitted/<student>/$(ASSIGNMENT)/ into the gradebook (smoke profile, offline), then
+## every score to $(COURSE)/grades.csv
+grade: setup
+	$(NBGRADER) autograde '$(ASSIGNMENT)'
+	$(NBGRADER) export
 
 bench: setup
 	$(PYTHON) benchmarks/bench_eval.py

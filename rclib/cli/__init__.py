@@ -1,5 +1,5 @@
 """The ``rclib`` command line: train, evaluate, predict, export, describe, demo-data, prepare, grid, reproduce,
-book, study, student. One module per group of commands, each with its ``add`` (the subcommands' options) and one
+book, study, student, course. One module per group of commands, each with its ``add`` (the subcommands' options) and one
 function per command; :mod:`.options` holds what they share and :mod:`.errors` how they fail.
 
 Expected failures (bad paths, names, sizes, options, checkpoints, disks, a missing optional dependency) print one
@@ -35,6 +35,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "book": batch.book_command,
     "study": batch.study_command,
     "student": course.student_command,
+    "course": course.course_command,
 }
 
 

@@ -1,5 +1,5 @@
-"""The notebooks as a course: a notebook's set-up and context, teaching helpers, and student copies. Needs the
-``notebooks`` extra (``pip install 'rclib[notebooks]'``)."""
+"""The notebooks as a course: a notebook's set-up and context, teaching helpers, the exercises' checks, student
+copies and the nbgrader course (:mod:`.grading`). Needs the ``notebooks`` extra (``pip install 'rclib[notebooks]'``)."""
 
 try:
     from .notebook import Context, setup

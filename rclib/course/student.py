@@ -1,9 +1,12 @@
-"""The course edition: student copies of the notebooks (solutions removed with nbgrader, checks kept), and the
-exercise cells a test runs to prove that every solution passes its check and every student copy fails it.
+"""The course edition: student copies of the notebooks (solutions and hidden tests removed with nbgrader, checks
+kept), and the exercise cells a test runs to prove that every solution passes its check and every student copy
+fails it.
 
 A coding exercise is two cells: one tagged ``solution`` whose answer sits between nbgrader's ``### BEGIN
 SOLUTION`` and ``### END SOLUTION`` markers, and the next one tagged ``check`` that compares the answer with
-rclib's implementation.
+rclib's implementation (called through :func:`rclib.course.checks.without_rclib`, so that an answer calling rclib
+fails) and, between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``, with hand-computed values that the
+student copy leaves out and grading puts back (:mod:`rclib.course.grading`).
 """
 
 from __future__ import annotations
@@ -12,25 +15,32 @@ import copy
 from pathlib import Path
 
 import nbformat
-from nbgrader.preprocessors import ClearOutput, ClearSolutions
+from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
+
+
+def exercise_cells(nb: nbformat.NotebookNode) -> list[tuple[nbformat.NotebookNode, nbformat.NotebookNode]]:
+    """The (solution, check) cell pairs of a notebook, in order: a cell tagged ``solution`` and the ``check`` after
+    it."""
+    cells = nb.cells
+    return [
+        (cell, after)
+        for cell, after in zip(cells[:-1], cells[1:], strict=True)
+        if "solution" in cell.metadata.get("tags", []) and "check" in after.metadata.get("tags", [])
+    ]
 
 
 def exercises(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
     """The (solution, check) source pairs of a notebook, in order."""
-    cells = nb.cells
-    pairs = []
-    for i, cell in enumerate(cells[:-1]):
-        if "solution" in cell.metadata.get("tags", []) and "check" in cells[i + 1].metadata.get("tags", []):
-            pairs.append((cell.source, cells[i + 1].source))
-    return pairs
+    return [(solution.source, check.source) for solution, check in exercise_cells(nb)]
 
 
 def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook with every solution replaced by nbgrader's stub (``raise NotImplementedError()``) and no
-    outputs; the checks stay, so they fail until the student writes an answer."""
+    """The notebook with every solution replaced by nbgrader's stub (``raise NotImplementedError()``), without the
+    checks' hidden tests and without outputs; the checks stay, so they fail until the student writes an answer."""
     student = copy.deepcopy(nb)
     resources = {"language": "python"}
     student, _ = ClearSolutions(enforce_metadata=False).preprocess(student, resources)
+    student, _ = ClearHiddenTests(enforce_metadata=False).preprocess(student, resources)
     student, _ = ClearOutput().preprocess(student, resources)
     return student
 

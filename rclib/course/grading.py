@@ -1,0 +1,87 @@
+"""The course as an nbgrader course directory, generated from the notebooks so that it cannot drift from them.
+
+``write_course(notebooks, course)`` writes ``course/nbgrader_config.py`` and one assignment per notebook with
+coding exercises, ``course/source/<notebook>/<notebook>.ipynb``: the notebook itself with nbgrader's metadata
+added from the tags. A cell tagged ``solution`` becomes a solution cell (what lies between ``### BEGIN SOLUTION``
+and ``### END SOLUTION`` is replaced by a stub in the student version); the cell tagged ``check`` after it becomes
+a locked, autograded test cell worth :data:`POINTS`, whose ``### BEGIN HIDDEN TESTS`` region the student version
+leaves out and ``nbgrader autograde`` puts back. nbgrader's own commands take it from there (``generate_assignment``,
+``collect`` or ``zip_collect``, ``autograde``, ``export``).
+
+The metadata is added here rather than stored in the notebooks: the tags say everything it holds, the grade ids
+follow from the exercises' order, and the notebooks stay plain notebooks that JupyterLab edits without nbgrader.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import nbformat
+from nbgrader.nbgraderformat import MetadataValidator
+from nbgrader.preprocessors import ClearOutput
+
+from .student import exercise_cells
+
+POINTS = 1  # per exercise: its check passes (visible and hidden tests) or it does not
+NBGRADER_SCHEMA = 3
+
+CONFIG = '''"""nbgrader's configuration of the rclib course: written by `rclib course` (rclib/course/grading.py), which
+rewrites it; change it there."""
+
+c = get_config()  # noqa: F821 - nbgrader's config loader defines it
+
+c.CourseDirectory.course_id = "rclib"
+# autograde executes every submitted notebook at the smoke profile, offline: the checks do not depend on the runs,
+# and smoke trains each run in seconds. RCLIB_PROFILE in nbgrader's environment overrides it (setdefault).
+c.Execute.extra_arguments = [
+    "--IPKernelApp.exec_lines=import os; os.environ.setdefault('RCLIB_PROFILE', 'smoke'); "
+    "os.environ.setdefault('RCLIB_OFFLINE', '1')"
+]
+c.Execute.timeout = 600  # seconds per cell: a smoke run trains in seconds, a loaded machine may take minutes
+'''
+
+
+def _nbgrader(grade_id: str, *, test: bool) -> dict:
+    """nbgrader's cell metadata (schema 3): a solution cell, or (``test``) a locked test cell worth :data:`POINTS`."""
+    meta = {"schema_version": NBGRADER_SCHEMA, "grade_id": grade_id, "solution": not test, "grade": test}
+    return {**meta, "locked": True, "points": POINTS} if test else {**meta, "locked": False}
+
+
+def graded(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` without outputs whose exercises carry nbgrader's metadata: the k-th ``solution`` cell is the
+    solution cell ``answer_k``, the ``check`` cell after it the test cell ``check_k``."""
+    out, _ = ClearOutput().preprocess(copy.deepcopy(nb), {})
+    for k, (solution, check) in enumerate(exercise_cells(out), start=1):
+        solution.metadata["nbgrader"] = _nbgrader(f"answer_{k}", test=False)
+        check.metadata["nbgrader"] = _nbgrader(f"check_{k}", test=True)
+    MetadataValidator().validate_nb(out)
+    nbformat.validate(out)
+    return out
+
+
+def assignments(notebooks: Path) -> dict[str, Path]:
+    """The assignments of the course, by name: every numbered notebook with at least one coding exercise, named
+    after it (``00_quickstart``)."""
+    found = {}
+    for path in sorted(Path(notebooks).glob("[0-9][0-9]_*.ipynb")):
+        if exercise_cells(nbformat.read(path, as_version=4)):
+            found[path.stem] = path
+    return found
+
+
+def write_course(notebooks: Path, course: Path) -> list[Path]:
+    """Write the course directory ``course``: its ``nbgrader_config.py`` and, replacing what was there, the source
+    of every assignment (``source/<name>/<name>.ipynb``). Submissions, the gradebook and released, autograded or
+    feedback copies are left alone. Returns the source notebooks written."""
+    course.mkdir(parents=True, exist_ok=True)
+    (course / "nbgrader_config.py").write_text(CONFIG)
+    written = []
+    for name, path in assignments(notebooks).items():
+        folder = course / "source" / name
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        nbformat.write(graded(nbformat.read(path, as_version=4)), folder / path.name)
+        written.append(folder / path.name)
+    return written

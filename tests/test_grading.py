@@ -1,0 +1,325 @@
+"""Graded assignments with nbgrader itself: the course generated from the notebooks, its student versions
+(``make release``), autograding into a local gradebook (``make grade``); and every exercise check fails on plausible
+wrong answers, on answers that call the rclib function they are checked against, and, through its hidden tests, on
+wrong answers that pass what the student sees."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+import torch
+from conftest import require
+from nbgrader.nbgraderformat import MetadataValidator
+
+from rclib.cli import main
+from rclib.course.checks import rclib_code_run, without_rclib
+from rclib.course.grading import POINTS, assignments
+from rclib.course.student import exercise_cells, student_copy
+from rclib.method import losses
+from rclib.paper.profiles import get_profile
+from rclib.scoring.anomaly_map import image_score
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+MARKED = re.compile(r"^( *)### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION\n?", re.S | re.M)
+STUB = re.compile(r"^( *)# YOUR CODE HERE\n *raise NotImplementedError\(\)\n?", re.M)
+COS = "torch.nn.functional.cosine_similarity"
+
+# Plausible wrong answers (the body of the exercise's function), each caught by the check
+WRONG = {
+    ("00_quickstart", 1): [
+        "return maps.flatten(1).mean(dim=1)",  # the mean, not the max
+        "return maps.max()",  # the maximum of the batch
+    ],
+    ("01_config_A_reverse_distillation", 1): [
+        f"return {COS}(f_e, f_d, dim=1)",  # the similarity, not the distance
+        f"return -{COS}(f_e, f_d, dim=1)",  # a sign error: 1 dropped
+    ],
+    ("02_config_B_global_cosine", 1): [
+        f"return (1 - {COS}(f_e, f_d, dim=1)).mean(dim=(1, 2))",  # the mean of the regional distances
+        f"return 1 - {COS}(f_e.flatten(), f_d.flatten(), dim=0)",  # one cosine over the whole batch
+    ],
+    ("03_config_C_training_the_encoder", 1): [
+        "return float(features.transpose(0, 1).reshape(features.shape[1], -1).std(dim=1).mean())",  # not normalised
+        "points = torch.nn.functional.normalize(features, dim=0)\n"  # normalised over the batch
+        "return float(points.transpose(0, 1).reshape(features.shape[1], -1).std(dim=1).mean())",
+    ],
+    ("04_config_D_stop_gradient", 1): [
+        f"return (1 - {COS}(f_e.flatten(1), f_d.flatten(1), dim=1)).mean()",  # no stop-gradient
+        f"return (1 - {COS}(f_e.flatten(1), f_d.detach().flatten(1), dim=1)).mean()",  # the wrong side stopped
+        f"return (1 - {COS}(f_e.detach().flatten(1), f_d.flatten(1), dim=1)).sum()",  # summed over the batch
+    ],
+    ("05_config_E_contrastive_pairs", 1): [
+        "maps = [F.interpolate((1 - F.cosine_similarity(e, d, dim=1)).unsqueeze(1), size=(size, size),\n"
+        '                      mode="bilinear", align_corners=True)[:, 0] for e, d in zip(enc, dec)]\n'
+        "return sum(maps) / len(maps)",  # the mean of the maps
+        "return sum(F.interpolate((1 - F.cosine_similarity(e, d, dim=1)).unsqueeze(1), size=(size, size),\n"
+        '                         mode="bilinear")[:, 0] for e, d in zip(enc, dec))',  # corners not aligned
+    ],
+    ("06_hard_normal_mining", 1): [
+        "return distance >= distance.mean() + alpha * distance.std(unbiased=True)",  # the hard points, not the easy
+        "mu = distance.mean(dim=(1, 2, 3), keepdim=True)\n"  # statistics per image, not over the mini-batch
+        "return distance < mu + alpha * distance.std(dim=(1, 2, 3), keepdim=True)",
+        # the biased standard deviation: the hidden tests catch it, the visible ones by chance (about 1 run in 4)
+        "return distance < distance.mean() + alpha * distance.std(unbiased=False)",
+    ],
+    ("07_ablation_table6", 1): [
+        "v = np.asarray(d, dtype=float)\n"  # twice the standard error instead of the t quantile
+        "m, se = v.mean(), v.std(ddof=1) / np.sqrt(v.size)\n"
+        'return "reproduced" if m - 2 * se > 0 else "not reproduced" if m + 2 * se < 0 else "inconclusive"',
+        "v = np.asarray(d, dtype=float)\n"  # the verdicts swapped: a sign error
+        "m, se = v.mean(), v.std(ddof=1) / np.sqrt(v.size)\n"
+        "half = stats.t.ppf(0.975, v.size - 1) * se\n"
+        'return "not reproduced" if m - half > 0 else "reproduced" if m + half < 0 else "inconclusive"',
+    ],
+    ("11_smap_landscape", 1): [
+        "return float(np.std(values, ddof=1))",  # the sample standard deviation
+        "return float(np.ptp(values))",  # the range
+    ],
+    ("12_limitations", 1): [
+        "return torch.clamp(running_var, min=threshold)",  # max(threshold, var): min and max confused
+    ],
+}
+
+# Wrong answers that pass the tests the student sees and fail the hidden ones
+HIDDEN_ONLY = {
+    ("00_quickstart", 1): "return maps.abs().flatten(1).max(dim=1).values",  # the largest absolute value
+    ("01_config_A_reverse_distillation", 1): (  # the textbook formula: NaN where a reconstruction is all zeros
+        "return 1 - (f_e * f_d).sum(dim=1) / (f_e.norm(dim=1) * f_d.norm(dim=1))"
+    ),
+    ("07_ablation_table6", 1): (  # the standard deviation with ddof=0
+        "v = np.asarray(d, dtype=float)\n"
+        "m, se = v.mean(), v.std(ddof=0) / np.sqrt(v.size)\n"
+        "half = stats.t.ppf(0.975, v.size - 1) * se\n"
+        'return "reproduced" if m - half > 0 else "not reproduced" if m + half < 0 else "inconclusive"'
+    ),
+    ("12_limitations", 1): "return torch.clamp(running_var, max=5e-4)",  # the threshold argument ignored
+}
+
+# The answer that returns what rclib computes, which every check compares with
+CALLS_RCLIB = {
+    ("00_quickstart", 1): "from rclib.scoring.anomaly_map import image_score\nreturn image_score(maps)",
+    ("01_config_A_reverse_distillation", 1): (
+        "from rclib.method.losses import regional_cosine_distance as distance\nreturn distance(f_e, f_d)"
+    ),
+    ("02_config_B_global_cosine", 1): "from rclib.method import losses\nreturn losses.global_cosine_distance(f_e, f_d)",
+    ("03_config_C_training_the_encoder", 1): (
+        "from rclib.scoring.metrics import feature_diversity\nreturn feature_diversity(features)"
+    ),
+    ("04_config_D_stop_gradient", 1): (
+        "from rclib.method.losses import global_loss\nreturn global_loss([f_e], [f_d], stop_grad=True)"
+    ),
+    ("05_config_E_contrastive_pairs", 1): (
+        "from rclib.scoring.anomaly_map import anomaly_map\nreturn anomaly_map(enc, dec, size)"
+    ),
+    ("06_hard_normal_mining", 1): (
+        "from rclib.method.losses import hard_normal_mask\nreturn hard_normal_mask(distance, alpha)"
+    ),
+    ("07_ablation_table6", 1): 'from rclib.paper.stats import judge\nreturn judge(d, "effect")[0]',
+    ("11_smap_landscape", 1): (
+        "from rclib.paper.landscape import Landscape\nreturn Landscape(values, values[:, 0], values[0], 0.0).spread()"
+    ),
+    ("12_limitations", 1): (
+        "from rclib.method.encoders import PartialBatchNorm2d\n"
+        "bn = torch.nn.BatchNorm2d(len(running_var))\n"
+        "bn.running_var.copy_(running_var)\n"
+        "return PartialBatchNorm2d(bn, threshold).min_var"
+    ),
+}
+
+
+def _exercises() -> dict[tuple[str, int], tuple[str, str]]:
+    """Every exercise of the notebooks, (notebook, k) -> (solution source, check source)."""
+    found = {}
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for k, (solution, check) in enumerate(exercise_cells(nbformat.read(path, as_version=4)), start=1):
+            found[path.stem, k] = (solution.source, check.source)
+    return found
+
+
+EXERCISES = _exercises()
+
+
+def _answer(source: str, body: str, pattern: re.Pattern = MARKED) -> str:
+    """``source`` (a solution cell) with its answer, or nbgrader's stub, replaced by ``body`` at its indentation."""
+    filled, n = pattern.subn(lambda m: textwrap.indent(body, m.group(1)) + "\n", source, count=1)
+    assert n == 1, f"no answer to replace in:\n{source}"
+    return filled
+
+
+def _run(solution: str, check: str) -> None:
+    """Run an exercise's solution cell, then its check, in one namespace (as the notebook's kernel would)."""
+    namespace: dict = {}
+    exec(compile(solution, "solution", "exec"), namespace)
+    exec(compile(check, "check", "exec"), namespace)
+
+
+def _cases(table: dict) -> list:
+    """One test case per answer of ``table`` (one answer or a list per exercise)."""
+    return [
+        pytest.param(key, body, id=f"{key[0][:2]}-{i}")
+        for key, bodies in table.items()
+        for i, body in enumerate([bodies] if isinstance(bodies, str) else bodies)
+    ]
+
+
+def test_every_exercise_has_wrong_answers_and_hidden_tests():
+    assert set(WRONG) == set(EXERCISES) == set(CALLS_RCLIB), "each exercise needs wrong answers and an rclib call"
+    assert set(HIDDEN_ONLY) <= set(EXERCISES)
+    for key, (_, check) in EXERCISES.items():
+        assert "### BEGIN HIDDEN TESTS" in check and "### END HIDDEN TESTS" in check, f"{key}: no hidden tests"
+        assert "without_rclib(" in check, f"{key}: the check does not guard against an answer calling rclib"
+
+
+@pytest.mark.parametrize("key,body", _cases(WRONG))
+def test_check_fails_on_a_plausible_wrong_answer(key, body):
+    solution, check = EXERCISES[key]
+    with pytest.raises(AssertionError):
+        _run(_answer(solution, body), check)
+
+
+@pytest.mark.parametrize("key,body", _cases(HIDDEN_ONLY))
+def test_hidden_tests_fail_a_wrong_answer_the_student_version_passes(key, body):
+    solution, check = EXERCISES[key]
+    student = student_copy(nbformat.read(NOTEBOOKS / f"{key[0]}.ipynb", as_version=4))
+    visible = exercise_cells(student)[key[1] - 1][1].source
+    assert "HIDDEN" not in visible
+    _run(_answer(solution, body), visible)
+    with pytest.raises(AssertionError):
+        _run(_answer(solution, body), check)
+
+
+@pytest.mark.parametrize("key,body", _cases(CALLS_RCLIB))
+def test_check_fails_on_an_answer_that_calls_rclib(key, body):
+    solution, check = EXERCISES[key]
+    with pytest.raises(AssertionError, match="calls rclib"):
+        _run(_answer(solution, body), check)
+
+
+def test_without_rclib_sees_rclib_however_it_is_reached():
+    maps = torch.rand(2, 4, 4)
+    alias = image_score
+    wrapped = functools.partial(losses.regional_cosine_distance, maps[:, None], maps[:, None])
+    for answer in (lambda: alias(maps), lambda: wrapped(), lambda: [losses.region_loss([maps], [maps])]):
+        with pytest.raises(AssertionError, match=r"calls rclib \(.*(anomaly_map|losses)\.py:"):
+            without_rclib(answer)()
+    result, seen = rclib_code_run(lambda m: m.flatten(1).max(1).values, maps)
+    assert torch.equal(result, image_score(maps)) and seen == []
+
+
+def test_without_rclib_restores_the_profiler_it_found():
+    def spy(frame, event, arg) -> None:
+        pass
+
+    previous = sys.getprofile()
+    sys.setprofile(spy)
+    try:
+        without_rclib(torch.ones)(2)
+        restored = sys.getprofile()
+    finally:
+        sys.setprofile(previous)
+    assert restored is spy, "the profiler in place before the check was dropped"
+
+
+def test_course_source_is_the_notebooks_with_nbgrader_metadata(tmp_path, capsys):
+    course = tmp_path / "course"
+    assert main(["course", "--notebooks", str(NOTEBOOKS), "--out", str(course)]) == 0
+    names = {key[0] for key in EXERCISES}
+    assert set(assignments(NOTEBOOKS)) == names
+    assert {p.name for p in (course / "source").iterdir()} == names
+    assert "nbgrader generate_assignment" in capsys.readouterr().out
+    assert "RCLIB_PROFILE', 'smoke'" in (course / "nbgrader_config.py").read_text()
+    for name in names:
+        source = nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4)
+        nbformat.validate(source)
+        MetadataValidator().validate_nb(source)
+        original = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        assert [c.source for c in source.cells] == [c.source for c in original.cells], "the course drifted"
+        graded = [c for c in source.cells if "nbgrader" in c.metadata]
+        for k, (answer, check) in enumerate(exercise_cells(source), start=1):
+            assert answer.metadata.nbgrader == {
+                "schema_version": 3,
+                "grade_id": f"answer_{k}",
+                "solution": True,
+                "grade": False,
+                "locked": False,
+            }
+            assert check.metadata.nbgrader == {
+                "schema_version": 3,
+                "grade_id": f"check_{k}",
+                "solution": False,
+                "grade": True,
+                "locked": True,
+                "points": POINTS,
+            }
+        assert len(graded) == 2 * len(exercise_cells(source))
+
+
+# --- the real flow: make release, submissions, make grade, the gradebook's scores --------------------------------
+GRADED = "01_config_A_reverse_distillation"  # the fastest notebook with an exercise (about 7 s at smoke)
+
+
+def _make(target: str, course: Path, env: dict) -> str:
+    """``make TARGET`` of the repository for one assignment of ``course``, with this environment as the venv (its
+    set-up stamp taken as done); returns what it printed."""
+    venv = Path(sys.prefix)
+    command = ["make", "-C", str(ROOT), "-o", str(venv / ".rclib-installed"), target, f"VENV={venv}"]
+    done = subprocess.run(
+        [*command, f"COURSE={course}", f"ASSIGNMENT={GRADED}"], env=env, capture_output=True, text=True, timeout=1200
+    )
+    assert done.returncode == 0, f"make {target} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout + done.stderr
+
+
+def _submit(course: Path, student: str, body: str) -> None:
+    """The released notebook with ``body`` as the answer, handed in as ``student``'s."""
+    nb = nbformat.read(course / "release" / GRADED / f"{GRADED}.ipynb", as_version=4)
+    answer, _ = exercise_cells(nb)[0]
+    answer.source = _answer(answer.source, body, STUB)
+    folder = course / "submitted" / student / GRADED
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{GRADED}.ipynb")
+
+
+def _outputs(cell: nbformat.NotebookNode) -> str:
+    """What an executed cell printed, and its error message."""
+    return "\n".join(o.get("text", "") + o.get("evalue", "") for o in cell.outputs)
+
+
+@pytest.mark.notebooks
+def test_release_and_autograde_score_a_right_answer_full_and_a_wrong_one_less(tmp_path):
+    require(shutil.which("make") is not None, "make is not installed")
+    course = tmp_path / "course"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env.pop("RCLIB_PROFILE", None)  # the course's configuration must choose the smoke profile itself
+    _make("release", course, env)
+    released = nbformat.read(course / "release" / GRADED / f"{GRADED}.ipynb", as_version=4)
+    answer, check = exercise_cells(released)[0]
+    assert "raise NotImplementedError()" in answer.source and "BEGIN SOLUTION" not in answer.source
+    assert "HIDDEN" not in check.source and check.metadata.nbgrader.locked
+
+    solution, _ = EXERCISES[GRADED, 1]
+    _submit(course, "right", textwrap.dedent(MARKED.search(solution).group(2)))
+    _submit(course, "wrong", HIDDEN_ONLY[GRADED, 1])  # passes the check the student sees
+    _make("grade", course, env)
+
+    grades = pd.read_csv(course / "grades.csv").set_index("student_id")
+    assert set(grades.assignment) == {GRADED}
+    assert grades.loc["right", "score"] == grades.loc["right", "max_score"] == POINTS
+    assert grades.loc["wrong", "score"] < grades.loc["wrong", "max_score"]
+    graded = nbformat.read(course / "autograded" / "wrong" / GRADED / f"{GRADED}.ipynb", as_version=4)
+    _, restored = exercise_cells(graded)[0]
+    assert "### BEGIN HIDDEN TESTS" in restored.source, "autograde did not put the hidden tests back"
+    assert "a zero vector?" in _outputs(restored)
+    smoke = get_profile("smoke").note
+    assert any(smoke in _outputs(c) for c in graded.cells if c.cell_type == "code"), "not graded at the smoke profile"
