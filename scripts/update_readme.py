@@ -152,7 +152,37 @@ def times_section() -> str:
         rows,
         f"Measured cold, in order, on a {times.machine.iloc[0]} (`rclib/paper/precomputed/notebook_times.csv`). "
         "A run is trained by the first notebook that needs it and cached for the others (03 trains D and E for its "
-        "claims, so 04 is quick); a notebook run alone on a cold cache takes longer.",
+        f"claims, so 04 is quick); a notebook run alone on a cold cache takes longer.{_stale(times)}",
+    )
+
+
+def _stale(times: pd.DataFrame) -> str:
+    """A warning when the timed rebuild predates some of today's notebooks (and so today's plan)."""
+    missing = sorted({p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")} - set(times.notebook))
+    if not missing:
+        return ""
+    return (
+        f" **Stale:** the timed rebuild predates {', '.join(m.removesuffix('.ipynb') for m in missing)} and with "
+        "it the analysis plan's seeds and test sets; what the plan's runs cost is measured below."
+    )
+
+
+def cost_section() -> str:
+    cost = pd.read_csv(RESULTS / "reproduce_cost.csv")
+    runs = cost[cost.preset != "all"]
+    total = cost[cost.preset == "all"].iloc[0]
+    rows = [
+        [row.preset, row.runs, f"{row.seconds_per_run:.0f} s", f"{row.minutes:.1f} min"] for row in runs.itertuples()
+    ]
+    rows.append(["all", total.runs, "", f"**{total.minutes:.0f} min**"])
+    return table(
+        ["preset", "runs the plan needs", "one cold run", "training"],
+        rows,
+        f"One cold demo run of each preset timed (training and its evaluations on the 1,000-image test set; "
+        f"{total.threads} threads, load average {total.load_average}, commit {total.commit}), times the runs of that "
+        "preset that the plan's claims need over their seeds (the tables' and figures' runs are among them): "
+        "`python benchmarks/reproduce_cost.py`, `benchmarks/results/reproduce_cost.csv`. The notebooks' own analyses "
+        "(landscapes, galleries, maps) come on top.",
     )
 
 
@@ -201,6 +231,7 @@ SECTIONS = {
     "claims": claims_section,
     "advice": advice_section,
     "times": times_section,
+    "cost": cost_section,
     "targets": targets_section,
     "grid_cost": grid_cost_section,
 }
@@ -209,6 +240,7 @@ MAKERS = {  # what writes each section's result files
     "claims": "make reproduce; python benchmarks/bench_reproduce.py --record; python benchmarks/claims_rounding.py",
     "advice": "make study",
     "times": "make reproduce smoke; python benchmarks/bench_reproduce.py --record",
+    "cost": "python benchmarks/reproduce_cost.py",
     "targets": "python benchmarks/bench_make.py",
     "grid_cost": "python benchmarks/grid_cost.py",
 }
