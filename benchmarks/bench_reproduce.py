@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
+from rclib.paper.plan import plan_signature
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results"
 PRECOMPUTED = ROOT / "rclib" / "paper" / "precomputed"  # shipped with the package: the set-up cells print it
@@ -42,7 +44,7 @@ def record(root: Path = ROOT) -> None:
         if table is None:
             raise SystemExit(f"no summary for {profile}: run `rclib reproduce --profile {profile}` first")
         times[f"{profile}_s"] = table.set_index("notebook").seconds
-    frame = pd.DataFrame(times).rename_axis("notebook").reset_index().assign(machine=machine())
+    frame = pd.DataFrame(times).rename_axis("notebook").reset_index().assign(machine=machine(), plan=plan_signature())
     frame.to_csv(PRECOMPUTED / "notebook_times.csv", index=False)
     shutil.copy(root / "results" / "demo" / "claims.csv", OUT / "demo_claims.csv")
     print(frame.to_string(index=False))

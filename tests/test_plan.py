@@ -62,3 +62,21 @@ def test_calibration_never_trains_recontrast():
         "grass",
         "gravel",
     }
+
+
+def test_run_times_measured_under_another_plan_say_so(monkeypatch):
+    import pandas as pd
+
+    from rclib.course import notebook
+    from rclib.paper.plan import plan_signature
+
+    def times(plan: str) -> pd.DataFrame:
+        return pd.DataFrame([{"notebook": "03_x.ipynb", "smoke_s": 6.0, "demo_s": 60.0, "machine": "m", "plan": plan}])
+
+    monkeypatch.setattr(notebook, "precomputed", lambda name: times(plan_signature()))
+    assert notebook.run_times("03_x") == (
+        "run time of this notebook, measured on m: smoke 0.1 min, demo 1.0 min (cold; cached runs make reruns faster)"
+    )
+    monkeypatch.setattr(notebook, "precomputed", lambda name: times("seeds C1:3; test set 50 normal"))
+    assert "timed under an earlier analysis plan" in notebook.run_times("03_x")
+    assert "C3:7" in plan_signature() and "500 normal" in plan_signature()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..data import DATASETS
 from ..paper import figures
+from ..paper.plan import plan_signature
 from ..paper.profiles import default_data_root, get_profile
 from ..paper.results import precomputed
 from ..paper.study import Study
@@ -100,8 +101,14 @@ def run_times(notebook: str) -> str:
         for col in times.columns
         if col.endswith("_s") and pd.notna(r[col])
     ]
+    stale = "plan" not in times or r["plan"] != plan_signature()
     return (
         f"run time of this notebook, measured on {r.machine}: {', '.join(parts)} (cold; cached runs make reruns faster)"
+        + (
+            "; timed under an earlier analysis plan (other seeds or test sets): today's cold run differs"
+            if stale
+            else ""
+        )
     )
 
 

@@ -300,6 +300,13 @@ def power_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def plan_signature(profile: str = "demo") -> str:
+    """The plan's seeds per claim and its demo test set in one line, recorded beside measurements that depend on
+    them (the notebooks' run times), so that a measurement of another plan can say so."""
+    seeds = " ".join(f"{claim}:{len(seed_plan(profile).claim_seeds(claim))}" for claim in CLAIMS)
+    return f"seeds {seeds}; test set {DEMO_TEST['n_test_good']} normal + {DEMO_TEST['n_per_defect']} per defect kind"
+
+
 def seed_plan(profile: str) -> SeedPlan:
     if profile not in SEED_PLANS:
         raise ValueError(f"no seed plan for profile {profile!r}; plans: {', '.join(SEED_PLANS)}")
