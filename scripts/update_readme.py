@@ -169,7 +169,10 @@ def _stale(times: pd.DataFrame) -> str:
 
 
 def cost_section() -> str:
+    from rclib.paper.plan import DEMO_DATA
+
     cost = pd.read_csv(RESULTS / "reproduce_cost.csv")
+    test_images = DEMO_DATA.n_test_good + 5 * DEMO_DATA.n_per_defect  # five defect kinds per category
     runs = cost[cost.preset != "all"]
     total = cost[cost.preset == "all"].iloc[0]
     rows = [
@@ -179,7 +182,7 @@ def cost_section() -> str:
     return table(
         ["preset", "runs the plan needs", "one cold run", "training"],
         rows,
-        f"One cold demo run of each preset timed (training and its evaluations on the 1,000-image test set; "
+        f"One cold demo run of each preset timed (training and its evaluations on the {test_images:,}-image test set; "
         f"{total.threads} threads, load average {total.load_average}, commit {total.commit}), times the runs of that "
         "preset that the plan's claims need over their seeds (the tables' and figures' runs are among them): "
         "`python benchmarks/reproduce_cost.py`, `benchmarks/results/reproduce_cost.csv`. The notebooks' own analyses "

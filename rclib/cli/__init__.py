@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from . import batch, course, data, scoring, train
 from .errors import expected_errors, extra_of, show_warning, unexpected
-from .options import Parser
+from .options import Parser, add_switch
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": train.train_command,
@@ -42,12 +42,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="rclib", description="ReContrast (NeurIPS 2023): train, evaluate and reproduce the paper.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {importlib.metadata.version('rclib')}")
-    parser.add_argument(
-        "--debug",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="show the traceback of an unexpected error (also: environment RCLIB_DEBUG=1)",
-    )
+    add_switch(parser, "--debug", False, "show the traceback of an unexpected error (also: environment RCLIB_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True, help="what to do (rclib COMMAND --help: its options)")
     for group in (train, scoring, data, batch, course):
         group.add(sub)

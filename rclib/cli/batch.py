@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .options import add_set, overrides
+from .options import add_set, add_switch, overrides
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -21,30 +21,15 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", nargs="*", type=int, default=[], help="seeds (default: each table's, else the profile's)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="where the data sets live")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root (the notebooks' cache)")
-    p.add_argument(
-        "--dry-run",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="list the jobs and their cost; submit nothing",
-    )
+    add_switch(p, "--dry-run", False, "list the jobs and their cost; submit nothing")
     p.add_argument(
         "--tflops", type=float, default=20.0, help="assumed sustained TFLOP/s of one GPU (--dry-run's hours)"
     )
-    p.add_argument(
-        "--status",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="done / running / failed / missing per table (exit status 1 when a job has failed)",
+    add_switch(
+        p, "--status", False, "done / running / failed / missing per table (exit status 1 when a job has failed)"
     )
-    p.add_argument(
-        "--json", action=argparse.BooleanOptionalAction, default=False, help="the status as JSON (for scripts)"
-    )
-    p.add_argument(
-        "--collect",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="merge finished runs: mean and std over seeds",
-    )
+    add_switch(p, "--json", False, "the status as JSON (for scripts)")
+    add_switch(p, "--collect", False, "merge finished runs: mean and std over seeds")
     p.add_argument("--executor", default="local", choices=("local", "slurm"), help="where jobs run (default: local)")
     p.add_argument("--partition", help="Slurm partition")
     p.add_argument("--account", help="Slurm account")
@@ -54,9 +39,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--array-parallelism", type=int, default=64, help="Slurm: array jobs running at once")
     p.add_argument("--checkpoint-every", type=int, default=100, help="iterations between checkpoints")
     add_set(p, "change configuration fields of every job")
-    p.add_argument(
-        "--wait", action=argparse.BooleanOptionalAction, default=False, help="Slurm: wait for the jobs to end"
-    )
+    add_switch(p, "--wait", False, "Slurm: wait for the jobs to end")
     p = sub.add_parser("reproduce", help="run every notebook with papermill and summarise")
     p.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"), help="scale (default: demo)")
     p.add_argument("--only", default=None, help="glob pattern of notebook names, e.g. '0[0-3]*'")
@@ -73,7 +56,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--results", type=Path, default=Path("results"), help="results root, the run cache (default: results)"
     )
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=False, help="progress bars")
+    add_switch(p, "--progress", False, "progress bars")
 
 
 def grid_command(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..config import get_preset
 from ..data import DemoSpec
-from .options import positive_int
+from .options import add_switch, positive_int
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -17,11 +17,11 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="ReContrast", help="one of the presets (default: ReContrast)")
     p.add_argument("--backbone", default="wide_resnet50_2", help="the encoder (default: wide_resnet50_2)")
     p.add_argument("--image-size", type=int, default=256, help="input side in pixels (default: 256)")
-    p.add_argument(
+    add_switch(
+        p,
         "--pretrained",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="load the ImageNet weights (default); --no-pretrained: random weights, nothing downloaded",
+        True,
+        "load the ImageNet weights (default); --no-pretrained: random weights, nothing downloaded",
     )
     p = sub.add_parser("demo-data", help="write the embedded demo data set (MVTec layout), offline and deterministic")
     p.add_argument("out", type=Path, help="the folder to write")

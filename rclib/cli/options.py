@@ -65,13 +65,13 @@ def add_set(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="FIELD=VALUE", help=help_text)
 
 
+def add_switch(parser: argparse.ArgumentParser, flag: str, default: bool, help_text: str) -> None:
+    """A boolean option with its ``--no-`` form."""
+    parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+
+
 def add_progress(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="a progress bar on the terminal (default); --no-progress: none",
-    )
+    add_switch(parser, "--progress", True, "a progress bar on the terminal (default); --no-progress: none")
 
 
 def overrides(items: list[str]) -> dict[str, object]:

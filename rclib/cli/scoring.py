@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ..data import DataError, FolderLayout
-from .options import add_progress, count, device_name, finite_float, positive_int
+from .options import add_progress, add_switch, count, device_name, finite_float, positive_int
 
 PREDICT_SHOWN = 20  # rclib predict prints the table of at most this many images (all are in predictions.csv)
 
@@ -22,11 +22,11 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--aupro-protocol", choices=("per_image", "pooled"), help="AUPRO protocol (default: the run's configuration's)"
     )
-    p.add_argument(
+    add_switch(
+        p,
         "--exact",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="score the model as trained (no folded BatchNorm, no channels_last): the official protocol, bit for bit",
+        False,
+        "score the model as trained (no folded BatchNorm, no channels_last): the official protocol, bit for bit",
     )
     p.add_argument("--device", type=device_name, default="auto", help="auto (CUDA when present; default), cpu, cuda")
     p = sub.add_parser(
@@ -44,17 +44,17 @@ def add(sub: argparse._SubParsersAction) -> None:
         "--num-workers", type=count, default=0, help="processes that read the images (default: 0, this process)"
     )
     p.add_argument("--device", type=device_name, default="auto", help="auto (CUDA when present; default), cpu, cuda")
-    p.add_argument(
+    add_switch(
+        p,
         "--overlays",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="write overlays/<image>.png (default; 0.1-0.3 s per image on a CPU); --no-overlays: masks and maps only",
+        True,
+        "write overlays/<image>.png (default; 0.1-0.3 s per image on a CPU); --no-overlays: masks and maps only",
     )
-    p.add_argument(
+    add_switch(
+        p,
         "--resume",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="continue the predictions in --out, skipping the images of its predictions.jsonl (default: refuse)",
+        False,
+        "continue the predictions in --out, skipping the images of its predictions.jsonl (default: refuse)",
     )
     add_progress(p)
     p = sub.add_parser(
@@ -63,12 +63,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run", required=True, type=Path, help="a finished run folder")
     p.add_argument("--format", required=True, choices=("onnx", "torchscript"), help="onnx or torchscript")
     p.add_argument("--out", type=Path, help="the file to write (default: RUN/model.onnx or RUN/model.torchscript.pt)")
-    p.add_argument(
-        "--overwrite",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="replace an existing file (default: refuse)",
-    )
+    add_switch(p, "--overwrite", False, "replace an existing file (default: refuse)")
 
 
 def evaluate_command(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import PRESETS, get_preset, paper_settings
 from ..data import DATASETS, DataError, FolderLayout
-from .options import add_progress, add_set, fraction, overrides
+from .options import add_progress, add_set, add_switch, fraction, overrides
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -25,18 +25,13 @@ def add(sub: argparse._SubParsersAction) -> None:
         "(train/, optional test/good and test/<kind>, optional masks/<kind>/<stem>.png, optional validation/)",
     )
     add_set(p, "change configuration fields of the run, e.g. --set iterations=500 backbone=resnet18")
-    p.add_argument(
+    add_switch(
+        p,
         "--pretrained",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="ImageNet encoder weights (default); --no-pretrained: random weights (recorded in metrics.json)",
+        True,
+        "ImageNet encoder weights (default); --no-pretrained: random weights (recorded in metrics.json)",
     )
-    p.add_argument(
-        "--resume",
-        action=argparse.BooleanOptionalAction,
-        default=False,
-        help="continue --out's checkpoint of the same configuration (default: no)",
-    )
+    add_switch(p, "--resume", False, "continue --out's checkpoint of the same configuration (default: no)")
     add_progress(p)
     p.add_argument("--out", required=True, type=Path, help="run directory")
     g = p.add_argument_group("your own folder (--dataset folder; recorded in the run, reused by evaluate)")
