@@ -161,3 +161,29 @@ def test_pooled_aupro_equals_threshold_by_threshold_curve(fpr_limit):
     assert aupro(maps, masks, "pooled", fpr_limit) == pytest.approx(
         _pooled_aupro_by_thresholds(maps, masks, fpr_limit), abs=1e-9
     )
+
+
+def _blob_fixture(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Irregular, 8-connected defect regions (several per image, some images without any) and maps that see them
+    through noise, with coarse values (many ties)."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    noise = ndimage.gaussian_filter(rng.standard_normal((8, 32, 32)), sigma=(0, 2, 2))
+    masks = noise > 1.2 * noise.std()
+    masks[:2] = False  # two normal images
+    maps = np.round(rng.random(masks.shape) + 0.8 * masks + 0.3 * noise / noise.std(), 2)
+    return maps, masks
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("fpr_limit", [0.05, 0.3, 1.0])
+def test_pooled_aupro_equals_anomalib(seed, fpr_limit):
+    """MVTec AD's pooled protocol against anomalib's AUPRO, an implementation this project did not write (the
+    test extra pins it); anomalib computes in float32."""
+    from anomalib.metrics.aupro import _AUPRO
+
+    maps, masks = _blob_fixture(seed)
+    theirs = _AUPRO(fpr_limit=fpr_limit)
+    theirs.update(torch.from_numpy(maps), torch.from_numpy(masks.astype(np.float32)))
+    assert aupro(maps, masks, "pooled", fpr_limit) == pytest.approx(100 * float(theirs.compute()), abs=1e-3)
