@@ -52,14 +52,18 @@ lint: setup
 test: setup lint
 	RCLIB_OFFLINE=1 $(PYTHON) -m pytest -q
 
-## JupyterLab on notebooks/ with the project's environment registered as the kernel "rclib"
-lab: setup
+## JupyterLab with the project's environment registered as the kernel "rclib": on notebooks/ (the instructor's
+## edition, with solutions), or with EDITION=student on build/student/notebooks/ (made by `make student` first)
+EDITION ?= instructor
+LAB_DIR := $(if $(filter student,$(EDITION)),build/student/notebooks,notebooks)
+lab: setup $(if $(filter student,$(EDITION)),student)
 	$(PYTHON) -m ipykernel install --sys-prefix --name rclib --display-name "Python (rclib)"
-	cd notebooks && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
+	cd $(LAB_DIR) && $(abspath $(VENV))/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
-## student copies of the notebooks in build/student/: solutions removed (nbgrader), checks kept
+## the student edition in build/student/: copies of the notebooks (solutions removed with nbgrader, checks kept) in
+## notebooks/, and beside them the $(PROFILE) profile's cached runs and demo data when `make reproduce` made them
 student: setup
-	$(VENV)/bin/rclib student --notebooks notebooks --out build/student
+	$(VENV)/bin/rclib student --notebooks notebooks --out build/student --profile $(PROFILE)
 
 ## the graded course in $(COURSE)/: its source generated from the notebooks (rclib course), one assignment per
 ## notebook with exercises, and the student versions in $(COURSE)/release/ (nbgrader generate_assignment)

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from rclib.cli import main
-from rclib.course.student import exercises, student_copy
+from rclib.course.student import exercises, student_copy, write_student_edition
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 STORY = ("00", "01", "02", "03", "04", "05", "06", "07", "11", "12")
@@ -61,6 +61,74 @@ def test_solutions_pass_and_student_copies_fail_their_checks(path):
 
 
 def test_make_student_writes_every_notebook(tmp_path, capsys):
-    assert main(["student", "--notebooks", str(NOTEBOOKS), "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    assert "coding exercises (solutions removed)" in capsys.readouterr().out
+    out = tmp_path / "student"
+    args = ["student", "--notebooks", str(NOTEBOOKS), "--out", str(out), "--results", str(tmp_path / "none")]
+    assert main([*args, "--data-dir", str(tmp_path / "none"), "--profile", "smoke"]) == 0
+    copies = sorted(p.name for p in (out / "notebooks").iterdir())
+    assert copies == sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    printed = capsys.readouterr().out
+    assert "coding exercises (solutions removed)" in printed and "will train every run" in printed
+    assert not (out / "results").exists()
+
+
+def _fake_cache(root: Path) -> None:
+    for name in ("A__demo__brick__1", "B__demo__brick__2"):
+        run = root / "results" / "smoke" / "runs" / name
+        run.mkdir(parents=True)
+        (run / "metrics.json").write_text("{}")
+        (run / "model.pt").write_bytes(b"x" * 1000)
+    unfinished = root / "results" / "smoke" / "runs" / "C__demo__brick__3"
+    unfinished.mkdir()
+    (unfinished / "checkpoint.pt").write_bytes(b"x")
+    (unfinished / ".lock").write_text("{}")
+    (root / "results" / "smoke" / "claims.csv").write_text("claim\n")
+    (root / "data" / "demo" / "smoke" / "brick").mkdir(parents=True)
+    (root / "data" / "demo" / "smoke" / "brick" / "x.png").write_bytes(b"png")
+
+
+def test_student_edition_hands_out_the_cache_without_locks_or_checkpoints(tmp_path, capsys):
+    _fake_cache(tmp_path)
+    out = tmp_path / "student"
+    args = ["--results", str(tmp_path / "results"), "--data-dir", str(tmp_path / "data"), "--profile", "smoke"]
+    assert main(["student", "--notebooks", str(NOTEBOOKS), "--out", str(out), *args]) == 0
+    assert "2 cached runs" in capsys.readouterr().out
+    handed = out / "results" / "smoke"
+    assert (handed / "claims.csv").exists() and (handed / "runs" / "B__demo__brick__2" / "model.pt").exists()
+    assert not list(handed.rglob("checkpoint.pt")) and not list(handed.rglob(".lock"))
+    assert (out / "data" / "demo" / "smoke" / "brick" / "x.png").read_bytes() == b"png"
+    (out / "results" / "smoke" / "stale.csv").write_text("")  # a second hand-out replaces the first
+    assert main(["student", "--notebooks", str(NOTEBOOKS), "--out", str(out), *args]) == 0
+    assert not (handed / "stale.csv").exists()
+
+
+def test_a_student_copy_loads_the_cached_runs_instead_of_training(smoke_notebooks, tmp_path):
+    """The edition a student opens runs from its own folder (the notebooks' default ../results and ../data): every
+    cell runs, the only errors are the stubs of the unsolved exercises, and no run is trained or rewritten."""
+    import papermill as pm
+
+    notebook = next(p for p in _story() if p.name.startswith("02"))
+    assert not smoke_notebooks.execute(notebook).error  # the instructor's run made the cache
+    root = smoke_notebooks.root
+    edition = write_student_edition(
+        NOTEBOOKS, tmp_path / "student", profile="smoke", results_root=root / "results", data_dir=root / "data"
+    )
+    assert edition.runs > 0
+    runs = tmp_path / "student" / "results" / "smoke" / "runs"
+    before = {p: p.stat().st_mtime_ns for p in runs.rglob("*") if p.is_file()}
+    copy = tmp_path / "student" / "notebooks" / notebook.name
+    with pytest.raises(pm.PapermillExecutionError):  # the unsolved exercises
+        pm.execute_notebook(
+            str(copy),
+            str(copy),
+            parameters={"profile": "smoke", "progress": False, "interactive": False},
+            kernel_name="python3",
+            cwd=str(copy.parent),
+            progress_bar=False,
+            allow_errors=True,  # run every cell: the ones after an exercise load runs too
+        )
+    executed = nbformat.read(copy, as_version=4)
+    errors = [o.ename for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert errors and set(errors) == {"NotImplementedError"}, errors
+    assert all(c.execution_count for c in executed.cells if c.cell_type == "code")  # every cell ran
+    after = {p: p.stat().st_mtime_ns for p in runs.rglob("*") if p.is_file()}
+    assert after == before, "the student copy trained or rewrote runs"

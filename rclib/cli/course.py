@@ -12,7 +12,26 @@ def add(sub: argparse._SubParsersAction) -> None:
         "student", help="student copies of the notebooks: solutions and hidden tests removed (nbgrader), checks kept"
     )
     p.add_argument("--notebooks", type=Path, default=Path("notebooks"), help="the notebooks (default: notebooks)")
-    p.add_argument("--out", type=Path, default=Path("build/student"), help="where to write (default: build/student)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("build/student"),
+        help="the edition: OUT/notebooks, and the cached runs and demo data beside it (default: build/student)",
+    )
+    p.add_argument(
+        "--results",
+        type=Path,
+        default=Path("results"),
+        help="the cache to hand out: RESULTS/PROFILE (default: results)",
+    )
+    p.add_argument(
+        "--data-dir", type=Path, default=Path("data"), help="the demo data: DATA_DIR/demo/PROFILE (default: data)"
+    )
+    p.add_argument(
+        "--profile",
+        default="",
+        help="the profile whose cached runs go with the copies (default: $RCLIB_PROFILE, else demo)",
+    )
     p = sub.add_parser(
         "course", help="the nbgrader course directory: one assignment per notebook with exercises, from the notebooks"
     )
@@ -25,11 +44,29 @@ def add(sub: argparse._SubParsersAction) -> None:
 def student_command(args: argparse.Namespace) -> int:
     import nbformat
 
-    from ..course.student import exercises, write_student_copies
+    from ..course.student import exercises, write_student_edition
+    from ..paper.profiles import get_profile
 
-    written = write_student_copies(args.notebooks, args.out)
-    count = sum(len(exercises(nbformat.read(p, as_version=4))) for p in written)
-    print(f"{len(written)} student notebooks with {count} coding exercises (solutions removed) written to {args.out}")
+    profile = get_profile(args.profile or None).name
+    edition = write_student_edition(
+        args.notebooks, args.out, profile=profile, results_root=args.results, data_dir=args.data_dir
+    )
+    count = sum(len(exercises(nbformat.read(p, as_version=4))) for p in edition.notebooks)
+    print(
+        f"{len(edition.notebooks)} student notebooks with {count} coding exercises (solutions removed) written to "
+        f"{args.out / 'notebooks'}"
+    )
+    if edition.runs:
+        print(
+            f"with the {profile} cache: {edition.runs} cached runs ({edition.results_bytes / 2**20:.0f} MiB) in "
+            f"{args.out / 'results' / profile} and its demo data ({edition.data_bytes / 2**20:.0f} MiB): the copies "
+            "load these runs instead of training them"
+        )
+    else:
+        print(
+            f"no cached runs under {args.results / profile}: the copies will train every run they show (run "
+            f"`make reproduce` first, or pass --results)"
+        )
     return 0
 
 

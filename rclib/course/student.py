@@ -12,6 +12,8 @@ student copy leaves out and grading puts back (:mod:`rclib.course.grading`).
 from __future__ import annotations
 
 import copy
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -55,3 +57,45 @@ def write_student_copies(notebooks: Path, out: Path) -> list[Path]:
         nbformat.write(student, out / path.name)
         written.append(out / path.name)
     return written
+
+
+# what a cache folder holds that a student must not get: another process's lock, a half-finished run's checkpoint
+NOT_HANDED_OUT = (".lock", "checkpoint.pt", "checkpoint.pt.tmp")
+
+
+@dataclass(frozen=True)
+class StudentEdition:
+    """What ``rclib student`` wrote: the copies, and the cached runs and demo data handed out beside them."""
+
+    notebooks: list[Path]
+    runs: int
+    results_bytes: int
+    data_bytes: int
+
+
+def _hand_out(source: Path, target: Path) -> int:
+    """Copy ``source`` to ``target`` (replacing an earlier copy) without locks and checkpoints; bytes copied."""
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*NOT_HANDED_OUT))
+    return sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+
+
+def write_student_edition(
+    notebooks: Path, out: Path, *, profile: str, results_root: Path | None = None, data_dir: Path | None = None
+) -> StudentEdition:
+    """The course edition a student opens: the student copies in ``out/notebooks/``, and beside them what the
+    notebooks find through ``../results`` and ``../data``: the cached runs, tables and claims of ``profile``
+    (``results_root/<profile>``) and its demo data (``data_dir/demo/<profile>``), copied when they exist, so that
+    a student notebook loads every run instead of training it (the data's fingerprint is in each run's key)."""
+    out = Path(out)
+    written = write_student_copies(notebooks, out / "notebooks")
+    results_bytes = data_bytes = runs = 0
+    cache = Path(results_root) / profile if results_root else None
+    if cache and cache.is_dir():
+        results_bytes = _hand_out(cache, out / "results" / profile)
+        runs = sum(1 for _ in (out / "results" / profile / "runs").glob("*/metrics.json"))
+    demo = Path(data_dir) / "demo" / profile if data_dir else None
+    if demo and demo.is_dir():
+        data_bytes = _hand_out(demo, out / "data" / "demo" / profile)
+    return StudentEdition(written, runs, results_bytes, data_bytes)
