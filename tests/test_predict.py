@@ -15,7 +15,7 @@ import pytest
 from rclib import fit, get_preset
 from rclib.cli import main
 from rclib.data import write_demo_folder
-from rclib.runs import predict as predict_module
+from rclib.runs import prediction_files
 from rclib.runs.predict import JOURNAL, predict_images
 from rclib.runs.run import load_run
 from rclib.scoring.threshold import Calibration, Threshold, calibrate_thresholds
@@ -88,7 +88,7 @@ def test_an_interrupted_prediction_resumes_where_it_stopped(folder_run, tmp_path
     run = load_run(run_dir, device="cpu")
     whole = predict_images(run, [images], tmp_path / "whole", batch_size=4, overlays=False)
     written = []
-    original = predict_module.ImageWriter.write
+    original = prediction_files.ImageWriter.write
 
     def interrupted(self, *args, **kwargs):
         if len(written) == 7:
@@ -96,14 +96,14 @@ def test_an_interrupted_prediction_resumes_where_it_stopped(folder_run, tmp_path
         written.append(1)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(predict_module.ImageWriter, "write", interrupted)
+    monkeypatch.setattr(prediction_files.ImageWriter, "write", interrupted)
     out = tmp_path / "resumed"
     assert main(["predict", "--run", str(run_dir), str(images), "--out", str(out), "--batch-size", "4"]) == 130
     assert "continue with --resume" in capsys.readouterr().err
     assert len(_lines(out)) == 7 and not (out / "predictions.csv").exists()
     with (out / JOURNAL).open("a") as f:
         f.write('{"image": "cut short by a kill')  # a line without its newline: dropped, its image done again
-    monkeypatch.setattr(predict_module.ImageWriter, "write", original)
+    monkeypatch.setattr(prediction_files.ImageWriter, "write", original)
     argv = ["predict", "--run", str(run_dir), str(images), "--out", str(out), "--batch-size", "4", "--resume"]
     assert main(argv) == 0
     resumed = pd.read_csv(out / "predictions.csv")
@@ -131,7 +131,7 @@ def test_overlays_share_the_colour_scale_fixed_at_calibration(folder_run, tmp_pa
     run_dir, images = folder_run
     run = load_run(run_dir, device="cpu")
     scales = []
-    monkeypatch.setattr(predict_module, "save_overlay", lambda *a, vmin, vmax, **k: scales.append((vmin, vmax)))
+    monkeypatch.setattr(prediction_files, "save_overlay", lambda *a, vmin, vmax, **k: scales.append((vmin, vmax)))
     predict_images(run, [images], tmp_path / "a", batch_size=3)
     predict_images(run, sorted(images.iterdir())[:2], tmp_path / "b")
     expected = tuple(json.loads((run_dir / "threshold.json").read_text())["colour_scale"])

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,17 +34,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
-from PIL import Image
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from ..data import upscaled_a_lot
-from ..data.images import IMAGE_SUFFIXES, DataError, ImageTransform, denormalize, load_rgb
+from ..data.images import IMAGE_SUFFIXES, DataError, ImageTransform
 from ..scoring.anomaly_map import score
 from ..scoring.inference import inference_model
-from ..scoring.overlay import save_overlay
 from ..scoring.threshold import Calibration, given_threshold
+from .prediction_files import ImageFiles, ImageWriter, output_names
 from .run import Run
 from .runtime import atomic_write_text
 
@@ -120,41 +116,6 @@ def run_calibration(run: Run, threshold: float | None = None, pixel_threshold: f
     return replace(calibration, pixel=given_threshold(pixel_threshold))
 
 
-def output_names(paths: Sequence[Path]) -> list[str]:
-    """One file name (no suffix) per image: its stem, with its folder's name where stems collide, and a counter
-    where even that collides. The same inputs always give the same names."""
-    stems = Counter(p.stem for p in paths)
-    names, seen = [], set()
-    for p in paths:
-        name = f"{p.parent.name}_{p.stem}" if stems[p.stem] > 1 else p.stem
-        base, k = name, 1
-        while name in seen:
-            name, k = f"{base}_{k}", k + 1
-        seen.add(name)
-        names.append(name)
-    return names
-
-
-class ImageFiles(Dataset):
-    """Images read from files and transformed as at training. An item is ``(image, index, (width, height),
-    error)``: an unreadable file gives a zero image and the error's one line, so that the main process can stop
-    with that line (a loader process's exception would arrive as a traceback)."""
-
-    def __init__(self, paths: Sequence[Path], transform: ImageTransform) -> None:
-        self.paths, self.transform = list(paths), transform
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, torch.Tensor, str]:
-        try:
-            img = load_rgb(self.paths[index])
-        except DataError as err:
-            side = self.transform.crop_size
-            return torch.zeros(3, side, side), index, torch.zeros(2, dtype=torch.long), str(err)
-        return self.transform.image(img), index, torch.tensor(img.size), ""
-
-
 def settings_record(run: Run, calibration: Calibration, options: PredictOptions) -> dict[str, Any]:
     """What the predictions of a folder are made with; a resumed prediction must match it."""
     c = run.config
@@ -194,60 +155,6 @@ def done_images(out: Path, settings: dict[str, Any], resume: bool) -> set[str]:
     if complete != text:
         atomic_write_text(journal, complete)
     return {json.loads(line)["image"] for line in complete.splitlines()}
-
-
-def full_size_mask(mask: np.ndarray, size: tuple[int, int], image_size: int) -> Image.Image:
-    """The model's binary mask (``crop x crop``) at the image's own ``size`` (width, height): placed where the
-    centre crop took it from the ``image_size`` square (0 elsewhere), then resized with nearest-neighbour."""
-    crop = mask.shape[0]
-    canvas = np.zeros((image_size, image_size), np.uint8)
-    top = int(round((image_size - crop) / 2.0))  # torchvision's centre crop offset
-    canvas[top : top + crop, top : top + crop] = mask.astype(np.uint8) * 255
-    return Image.fromarray(canvas).resize(size, Image.Resampling.NEAREST)
-
-
-@dataclass(frozen=True)
-class ImageWriter:
-    """Writes one image's mask, map and overlay into ``out`` and returns its JSON line."""
-
-    out: Path
-    calibration: Calibration
-    image_size: int
-    overlays: bool
-
-    def write(self, path: Path, name: str, image: torch.Tensor, amap: np.ndarray, *, raw: float, size: tuple) -> dict:
-        image_t, pixel_t = self.calibration.image, self.calibration.pixel
-        anomalous = bool(image_t.decide(raw))
-        decision = "anomalous" if anomalous else "normal"
-        normalised = float(image_t.normalise(raw))
-        mask = pixel_t.decide(amap)
-        files = {"mask": f"masks/{name}.png", "map": f"maps/{name}.npy"}
-        full_size_mask(mask, size, self.image_size).save(self.out / files["mask"], format="PNG")
-        np.save(self.out / files["map"], amap.astype(np.float32))
-        if self.overlays:
-            files["overlay"] = f"overlays/{name}.png"
-            vmin, vmax = self.calibration.colour_scale
-            save_overlay(
-                denormalize(image),
-                amap,
-                self.out / files["overlay"],
-                vmin=vmin,
-                vmax=vmax,
-                title=f"{path.name}: {raw:.3f} (normalised {normalised:.2f}) - {decision}",
-                threshold=pixel_t.value,
-            )
-        return {
-            "image": str(path),
-            "score": raw,
-            "normalised_score": normalised,
-            "threshold": image_t.value,
-            "decision": decision,
-            "pixel_threshold": pixel_t.value,
-            "anomalous_pixels": int(mask.sum()),
-            "size": list(size),
-            "upscaled": upscaled_a_lot(size, self.image_size),
-            "files": files,
-        }
 
 
 def stream(run: Run, todo: Sequence[tuple[Path, str]], writer: ImageWriter, options: PredictOptions) -> None:
