@@ -377,3 +377,29 @@ def test_the_forest_plot_shades_the_side_the_paper_predicts():
     assert spans["C2c"][0] == pytest.approx(-1.0)  # right of -tolerance
     assert spans["C7"] == pytest.approx((-2.0, 2.0))  # the band
     assert {p.name: p.predicts for c in CLAIMS.values() for p in c.parts}["C1a"] == "below"
+
+
+def _curve(seed: int, auroc: list[float], ratio: list[float]) -> SimpleNamespace:
+    history = pd.DataFrame(
+        {"iteration": [50, 100, 150, 200][: len(auroc)], "I-AUROC": auroc, "normal/defect": ratio[: len(auroc)]}
+    )
+    return SimpleNamespace(history=history, config=SimpleNamespace(seed=seed))
+
+
+def test_after_the_peak_reads_the_fall_and_the_ratio_at_the_peak():
+    from rclib.paper.measures import after_the_peak, shortcut_words
+
+    runs = {
+        "D": [_curve(1, [80, 90, 85, 84], [0.6, 0.5, 0.55, 0.7]), _curve(11, [70, 75, 80, 86], [0.7, 0.6, 0.6, 0.5])],
+        "E": [_curve(1, [80, 82, 84, 85], [0.6, 0.6, 0.5, 0.5])],
+    }
+    table = after_the_peak(runs).set_index(["preset", "seed"])
+    assert table.loc[("D", 1), "peak at"] == 100 and table.loc[("D", 1), "fall"] == pytest.approx(6.0)
+    assert table.loc[("D", 1), "normal/defect at peak"] == 0.5 and table.loc[("D", 1), "normal/defect at end"] == 0.7
+    assert table.loc[("D", 11), "fall"] == 0 and table.loc[("E", 1), "peak at"] == 200
+    words = shortcut_words(table.reset_index(), "D")
+    assert words.startswith("D's score falls after its peak in 1 of 2 seeds (by 6.0 points")
+    assert "in 1 of those its normal/defect ratio rises" in words and "signature" in words
+    assert "no shortcut" in shortcut_words(table.reset_index(), "E")
+    runs["D"][0].history["normal/defect"] = [0.6, 0.5, 0.5, 0.4]  # a fall without the ratio rising
+    assert "not always the shortcut" in shortcut_words(after_the_peak(runs), "D")

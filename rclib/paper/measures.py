@@ -36,6 +36,56 @@ def relative_std_change(run: Run, stage: int = 2) -> float:
     return float(std[-tail:].mean() / std[:5].mean() - 1.0)
 
 
+def after_the_peak(runs: dict[str, Sequence[Run]], metric: str = "I-AUROC") -> pd.DataFrame:
+    """The "identical shortcut" of Sec. 2.4 (a decoder that learns to reconstruct defects as well as normal
+    regions), read off each run's evaluations during training: where ``metric`` peaked, how far it fell from the
+    peak to the last evaluation, and the normal/defect S^map ratio (Fig. 5c as a number) at the peak and at the
+    end. A shortcut shows as a fall after the peak with the ratio rising towards 1 (defects no hotter than
+    normal pixels). One row per preset and seed."""
+    rows = []
+    for preset, seeds in runs.items():
+        for run in seeds:
+            h = run.history.sort_values("iteration")
+            peak = h.loc[h[metric].idxmax()]
+            end = h.iloc[-1]
+            rows.append(
+                {
+                    "preset": preset,
+                    "seed": run.config.seed,
+                    "peak at": int(peak.iteration),
+                    f"peak {metric}": float(peak[metric]),
+                    f"last {metric}": float(end[metric]),
+                    "fall": float(peak[metric] - end[metric]),
+                    "normal/defect at peak": float(peak["normal/defect"]),
+                    "normal/defect at end": float(end["normal/defect"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def shortcut_words(table: pd.DataFrame, preset: str = "D", points: float = 1.0) -> str:
+    """What :func:`after_the_peak` found for ``preset``, in words chosen by its numbers: in how many seeds the
+    metric fell by more than ``points`` after its peak and whether the normal/defect ratio rose with it."""
+    rows = table[table.preset == preset]
+    fell = rows[rows.fall > points]
+    rose = fell[fell["normal/defect at end"] > fell["normal/defect at peak"]]
+    last_iteration = int(rows["peak at"].max()) if not rows.empty else 0
+    if fell.empty:
+        return (
+            f"{preset} shows no shortcut at this budget: in none of its {len(rows)} seeds does its score fall more "
+            f"than {points:g} point after its peak (the latest peak at iteration {last_iteration})."
+        )
+    return (
+        f"{preset}'s score falls after its peak in {len(fell)} of {len(rows)} seeds (by {fell.fall.mean():.1f} points "
+        f"on average), and in {len(rose)} of those its normal/defect ratio rises: "
+        + (
+            "defects grow less distinct from normal regions, the shortcut's signature."
+            if len(rose) == len(fell)
+            else "the fall is not always the shortcut's (defects growing less distinct from normal regions)."
+        )
+    )
+
+
 def _ratios(table: pd.DataFrame, resamples: np.ndarray) -> np.ndarray:
     """:func:`defect_contrast` on every resample of the images (``resamples``: resamples x images)."""
     sums = {
