@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -291,13 +292,31 @@ def _submit(course: Path, student: str, body: str) -> None:
     nbformat.write(nb, folder / f"{GRADED}.ipynb")
 
 
+def _submit_through_lms(course: Path, student: str, body: str, env: dict) -> None:
+    """``student``'s answer as a learning-management system hands it back (a zip archive of files named
+    STUDENT_NOTEBOOK.ipynb), collected with ``nbgrader zip_collect`` and the course's file-name expression."""
+    nb = nbformat.read(course / "release" / GRADED / f"{GRADED}.ipynb", as_version=4)
+    answer, _ = exercise_cells(nb)[0]
+    answer.source = _answer(answer.source, body, STUB)
+    archive = course / "downloaded" / GRADED / "archive"
+    archive.mkdir(parents=True)
+    with zipfile.ZipFile(archive / "lms_download.zip", "w") as z:
+        z.writestr(f"{student}_{GRADED}.ipynb", nbformat.writes(nb))
+    path = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(
+        ["nbgrader", "zip_collect", GRADED], cwd=course, env={**env, "PATH": path}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (course / "submitted" / student / GRADED / f"{GRADED}.ipynb").exists(), done.stderr[-2000:]
+
+
 def _outputs(cell: nbformat.NotebookNode) -> str:
     """What an executed cell printed, and its error message."""
     return "\n".join(o.get("text", "") + o.get("evalue", "") for o in cell.outputs)
 
 
 @pytest.mark.notebooks
-def test_release_and_autograde_score_a_right_answer_full_and_a_wrong_one_less(tmp_path):
+def test_release_collect_and_autograde_score_a_right_answer_full_and_a_wrong_one_less(tmp_path):
     require(shutil.which("make") is not None, "make is not installed")
     course = tmp_path / "course"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -310,7 +329,7 @@ def test_release_and_autograde_score_a_right_answer_full_and_a_wrong_one_less(tm
 
     solution, _ = EXERCISES[GRADED, 1]
     _submit(course, "right", textwrap.dedent(MARKED.search(solution).group(2)))
-    _submit(course, "wrong", HIDDEN_ONLY[GRADED, 1])  # passes the check the student sees
+    _submit_through_lms(course, "wrong", HIDDEN_ONLY[GRADED, 1], env)  # passes the check the student sees
     _make("grade", course, env)
 
     grades = pd.read_csv(course / "grades.csv").set_index("student_id")

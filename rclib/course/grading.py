@@ -40,6 +40,10 @@ c.Execute.extra_arguments = [
     "os.environ.setdefault('RCLIB_OFFLINE', '1')"
 ]
 c.Execute.timeout = 600  # seconds per cell: a smoke run trains in seconds, a loaded machine may take minutes
+# nbgrader zip_collect ASSIGNMENT: the files (or zip archives of them) downloaded from a learning-management system
+# into downloaded/ASSIGNMENT/archive/, each named STUDENT_NOTEBOOK.ipynb (a student id without "_"); the expression
+# is matched against the whole path, hence the leading ".*/"
+c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^/_]+)_(?P<file_id>[^/]+\\.ipynb)$"
 '''
 
 
