@@ -24,7 +24,7 @@ from nbgrader.nbgraderformat import MetadataValidator
 
 from rclib.cli import main
 from rclib.course.checks import rclib_code_run, without_rclib
-from rclib.course.grading import POINTS, assignments
+from rclib.course.grading import POINTS, assignments, split_hidden
 from rclib.course.student import exercise_cells, student_copy
 from rclib.method import losses
 from rclib.paper.profiles import get_profile
@@ -245,8 +245,23 @@ def test_course_source_is_the_notebooks_with_nbgrader_metadata(tmp_path, capsys)
         nbformat.validate(source)
         MetadataValidator().validate_nb(source)
         original = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-        assert [c.source for c in source.cells] == [c.source for c in original.cells], "the course drifted"
+        hidden = [c for c in source.cells if "hidden" in c.metadata.get("tags", [])]
+        kept = [c for c in source.cells if c not in hidden]
+        assert len(kept) == len(original.cells), "the course drifted"
+        for mine, theirs in zip(kept, original.cells, strict=True):  # a check is its visible part and hidden cell
+            assert mine.source == split_hidden(theirs.source)[0], "the course drifted"
+        assert [c.source for c in hidden] == [split_hidden(c.source)[1] for _, c in exercise_cells(original)]
         graded = [c for c in source.cells if "nbgrader" in c.metadata]
+        for k, cell in enumerate(hidden, start=1):
+            assert cell.source.startswith("### BEGIN HIDDEN TESTS") and cell.metadata.nbgrader == {
+                "schema_version": 3,
+                "grade_id": f"hidden_{k}",
+                "solution": False,
+                "grade": True,
+                "locked": True,
+                "points": POINTS,
+            }
+            assert source.cells[source.cells.index(cell) - 1].metadata.nbgrader["grade_id"] == f"check_{k}"
         for k, (answer, check) in enumerate(exercise_cells(source), start=1):
             assert answer.metadata.nbgrader == {
                 "schema_version": 3,
@@ -263,7 +278,8 @@ def test_course_source_is_the_notebooks_with_nbgrader_metadata(tmp_path, capsys)
                 "locked": True,
                 "points": POINTS,
             }
-        assert len(graded) == 2 * len(exercise_cells(source))
+            assert "HIDDEN" not in check.source
+        assert len(graded) == 3 * len(exercise_cells(source)) == 3 * len(hidden)
 
 
 # --- the real flow: make release, submissions, make grade, the gradebook's scores --------------------------------
@@ -326,6 +342,8 @@ def test_release_collect_and_autograde_score_a_right_answer_full_and_a_wrong_one
     answer, check = exercise_cells(released)[0]
     assert "raise NotImplementedError()" in answer.source and "BEGIN SOLUTION" not in answer.source
     assert "HIDDEN" not in check.source and check.metadata.nbgrader.locked
+    hidden = next(c for c in released.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "hidden_1")
+    assert "HIDDEN" not in hidden.source and "assert" not in hidden.source and hidden.metadata.nbgrader.locked
 
     solution, _ = EXERCISES[GRADED, 1]
     _submit(course, "right", textwrap.dedent(MARKED.search(solution).group(2)))
@@ -334,10 +352,10 @@ def test_release_collect_and_autograde_score_a_right_answer_full_and_a_wrong_one
 
     grades = pd.read_csv(course / "grades.csv").set_index("student_id")
     assert set(grades.assignment) == {GRADED}
-    assert grades.loc["right", "score"] == grades.loc["right", "max_score"] == POINTS
-    assert grades.loc["wrong", "score"] < grades.loc["wrong", "max_score"]
+    assert grades.loc["right", "score"] == grades.loc["right", "max_score"] == 2 * POINTS
+    assert grades.loc["wrong", "score"] == POINTS  # partial credit: the visible check passes, the hidden tests fail
     graded = nbformat.read(course / "autograded" / "wrong" / GRADED / f"{GRADED}.ipynb", as_version=4)
-    _, restored = exercise_cells(graded)[0]
+    restored = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "hidden_1")
     assert "### BEGIN HIDDEN TESTS" in restored.source, "autograde did not put the hidden tests back"
     assert "a zero vector?" in _outputs(restored)
     smoke = get_profile("smoke").note

@@ -74,7 +74,7 @@ def course_command(args: argparse.Namespace) -> int:
     from ..course.grading import POINTS, write_course
 
     written = write_course(args.notebooks, args.out)
-    print(f"{len(written)} assignments written to {args.out / 'source'} (points per exercise: {POINTS}):")
+    print(f"{len(written)} assignments written to {args.out / 'source'} ({POINTS} point per check, {POINTS} for its hidden tests):")
     for path in written:
         print(f"  {path.parent.name}")
     print(f"student versions: cd {args.out} && nbgrader generate_assignment '*' (make release)")

@@ -4,8 +4,10 @@
 coding exercises, ``course/source/<notebook>/<notebook>.ipynb``: the notebook itself with nbgrader's metadata
 added from the tags. A cell tagged ``solution`` becomes a solution cell (what lies between ``### BEGIN SOLUTION``
 and ``### END SOLUTION`` is replaced by a stub in the student version); the cell tagged ``check`` after it becomes
-a locked, autograded test cell worth :data:`POINTS`, whose ``### BEGIN HIDDEN TESTS`` region the student version
-leaves out and ``nbgrader autograde`` puts back. nbgrader's own commands take it from there (``generate_assignment``,
+a locked, autograded test cell worth :data:`POINTS` (the tests the student sees), and its ``### BEGIN HIDDEN
+TESTS`` region a second locked test cell after it, worth as much, which the student version leaves empty and
+``nbgrader autograde`` puts back: an answer that passes what the student sees but not the hidden hand-computed
+cases earns half the exercise's points. nbgrader's own commands take it from there (``generate_assignment``,
 ``collect`` or ``zip_collect``, ``autograde``, ``export``).
 
 The metadata is added here rather than stored in the notebooks: the tags say everything it holds, the grade ids
@@ -15,6 +17,7 @@ follow from the exercises' order, and the notebooks stay plain notebooks that Ju
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -24,7 +27,8 @@ from nbgrader.preprocessors import ClearOutput
 
 from .student import exercise_cells
 
-POINTS = 1  # per exercise: its check passes (visible and hidden tests) or it does not
+POINTS = 1  # per graded cell: an exercise's visible check and its hidden tests each earn it
+HIDDEN = re.compile(r"^ *### BEGIN HIDDEN TESTS\n.*?^ *### END HIDDEN TESTS\n?", re.S | re.M)
 NBGRADER_SCHEMA = 3
 
 CONFIG = '''"""nbgrader's configuration of the rclib course: written by `rclib course` (rclib/course/grading.py), which
@@ -53,13 +57,29 @@ def _nbgrader(grade_id: str, *, test: bool) -> dict:
     return {**meta, "locked": True, "points": POINTS} if test else {**meta, "locked": False}
 
 
+def split_hidden(check: str) -> tuple[str, str]:
+    """A check's source as (the tests the student sees, its hidden-tests region with its markers; "" if none)."""
+    found = HIDDEN.search(check)
+    if not found:
+        return check, ""
+    return (check[: found.start()] + check[found.end() :]).rstrip("\n"), found.group(0).rstrip("\n")
+
+
 def graded(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """A copy of ``nb`` without outputs whose exercises carry nbgrader's metadata: the k-th ``solution`` cell is the
-    solution cell ``answer_k``, the ``check`` cell after it the test cell ``check_k``."""
+    solution cell ``answer_k``, the ``check`` cell after it the test cell ``check_k`` with the tests the student
+    sees, and its hidden tests a test cell ``hidden_k`` after that (each worth :data:`POINTS`)."""
     out, _ = ClearOutput().preprocess(copy.deepcopy(nb), {})
+    after: dict[int, nbformat.NotebookNode] = {}  # id of a check cell -> the hidden-tests cell that follows it
     for k, (solution, check) in enumerate(exercise_cells(out), start=1):
         solution.metadata["nbgrader"] = _nbgrader(f"answer_{k}", test=False)
         check.metadata["nbgrader"] = _nbgrader(f"check_{k}", test=True)
+        check.source, hidden = split_hidden(check.source)
+        if hidden:
+            after[id(check)] = nbformat.v4.new_code_cell(
+                hidden, metadata={"tags": ["hidden"], "nbgrader": _nbgrader(f"hidden_{k}", test=True)}
+            )
+    out.cells = [c for cell in out.cells for c in (cell, after.get(id(cell))) if c is not None]
     MetadataValidator().validate_nb(out)
     nbformat.validate(out)
     return out
