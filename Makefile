@@ -13,7 +13,7 @@ COURSE ?= course
 ASSIGNMENT ?= *
 NBGRADER := cd $(COURSE) && PATH="$(abspath $(VENV))/bin:$$PATH" nbgrader
 
-.PHONY: setup reproduce smoke book study lint test lab student release grade bench clean-results
+.PHONY: setup reproduce smoke book study lint test floors lab student release grade bench clean-results
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -51,6 +51,17 @@ lint: setup
 ## the linter, unit tests, CLI tests and every notebook under papermill with profile=smoke
 test: setup lint
 	RCLIB_OFFLINE=1 $(PYTHON) -m pytest -q
+
+## the test suite on the lowest versions pyproject.toml admits (every NAME>=X installed as NAME==X, in build/floors/):
+## a floor the code or the tests do not run on fails here
+FLOORS := build/floors
+floors:
+	rm -rf $(FLOORS) && python3 -m venv $(FLOORS)
+	python3 scripts/version_floors.py > $(FLOORS)/floors.txt
+	$(FLOORS)/bin/pip install -q -r $(FLOORS)/floors.txt
+	$(FLOORS)/bin/pip install -q --no-deps -e .
+	touch $(FLOORS)/.rclib-installed
+	RCLIB_OFFLINE=1 $(FLOORS)/bin/python -m pytest -q
 
 ## JupyterLab with the project's environment registered as the kernel "rclib": on notebooks/ (the instructor's
 ## edition, with solutions), or with EDITION=student on build/student/notebooks/ (made by `make student` first)

@@ -193,3 +193,17 @@ def test_the_core_alone_trains_predicts_and_exports_and_names_missing_extras(cor
         out = _run([rclib, *argv], tmp_path)
         assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr[-3000:]
         assert out.stderr.endswith(f"pip install 'rclib[{extra}]'\n"), out.stderr
+
+
+def test_every_requirement_has_a_floor_that_make_floors_installs():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from version_floors import floor_pin, floor_pins
+
+    pins = floor_pins(PROJECT)
+    every = set(PROJECT["dependencies"]).union(*PROJECT["optional-dependencies"].values())
+    assert {_name(p) for p in pins} == {_name(r) for r in every}
+    assert all("==" in p and ">" not in p for p in pins)
+    assert floor_pin("numpy>=2.0") == "numpy==2.0" and floor_pin("torch==2.14.1") == "torch==2.14.1"
+    with pytest.raises(ValueError, match="no floor"):
+        floor_pin("numpy")
+    assert "version_floors.py" in (ROOT / "Makefile").read_text()

@@ -1,0 +1,42 @@
+"""The lowest versions ``pyproject.toml`` admits, as pins: every requirement ``NAME>=X`` of the core and of every
+extra becomes ``NAME==X`` (``==`` pins stay). ``make floors`` installs them into ``build/floors/`` and runs the
+test suite there, which is what makes the floors honest: a floor the code or the tests do not run on fails there.
+
+    python3 scripts/version_floors.py          # the pins, one per line (standard library only)
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)(?P<extras>\[[^\]]*\])?\s*(?P<op>==|>=)\s*(?P<version>[^,;\s]+)$")
+
+
+def floor_pin(requirement: str) -> str:
+    """``NAME>=X`` as ``NAME==X``; a requirement without a floor or a pin is refused (every one must have one)."""
+    found = REQUIREMENT.match(requirement.strip())
+    if not found:
+        raise ValueError(f"pyproject.toml: requirement {requirement!r} has no floor (expected NAME>=X or NAME==X)")
+    return f"{found['name']}{found['extras'] or ''}=={found['version']}"
+
+
+def floor_pins(project: dict) -> list[str]:
+    """The pins of the core and of every extra, in pyproject's order, each package once."""
+    requirements = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        requirements += extra
+    return list(dict.fromkeys(floor_pin(r) for r in requirements))
+
+
+def main() -> int:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    print("\n".join(floor_pins(project)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
