@@ -59,22 +59,27 @@ floors:
 	rm -rf $(FLOORS) && python3 -m venv $(FLOORS)
 	python3 scripts/version_floors.py > $(FLOORS)/floors.txt
 	$(FLOORS)/bin/pip install -q -r $(FLOORS)/floors.txt
-	$(FLOORS)/bin/pip install -q --no-deps -e .
+	$(FLOORS)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $(FLOORS)/.rclib-installed
 	RCLIB_OFFLINE=1 $(FLOORS)/bin/python -m pytest -q
 
 ## JupyterLab with the project's environment registered as the kernel "rclib": on notebooks/ (the instructor's
-## edition, with solutions), or with EDITION=student on build/student/notebooks/ (made by `make student` first)
+## edition, with solutions), or with EDITION=student on build/student/notebooks/ (written by `make student` when it is
+## missing; an existing edition, which may hold a student's answers, is opened as it is)
 EDITION ?= instructor
 LAB_DIR := $(if $(filter student,$(EDITION)),build/student/notebooks,notebooks)
-lab: setup $(if $(filter student,$(EDITION)),student)
+lab: setup $(if $(filter student,$(EDITION)),build/student/notebooks)
 	$(PYTHON) -m ipykernel install --sys-prefix --name rclib --display-name "Python (rclib)"
 	cd $(LAB_DIR) && $(abspath $(VENV))/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## the student edition in build/student/: copies of the notebooks (solutions removed with nbgrader, checks kept) in
-## notebooks/, and beside them the $(PROFILE) profile's cached runs and demo data when `make reproduce` made them
+## notebooks/, and beside them the $(PROFILE) profile's cached runs and demo data when `make reproduce` made them; an
+## existing edition is refused (it may hold answers) unless FORCE=1
 student: setup
-	$(VENV)/bin/rclib student --notebooks notebooks --out build/student --profile $(PROFILE)
+	$(VENV)/bin/rclib student --notebooks notebooks --out build/student --profile $(PROFILE) $(if $(FORCE),--force)
+
+build/student/notebooks:
+	$(MAKE) student
 
 ## the graded course in $(COURSE)/: its source generated from the notebooks (rclib course), one assignment per
 ## notebook with exercises, and the student versions in $(COURSE)/release/ (nbgrader generate_assignment)

@@ -17,19 +17,30 @@ REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)(?P<extras>\[[^\]]*\])?\s*
 
 
 def floor_pin(requirement: str) -> str:
-    """``NAME>=X`` as ``NAME==X``; a requirement without a floor or a pin is refused (every one must have one)."""
+    """``NAME>=X`` as ``NAME==X`` (the name normalised as pip compares names); anything else is refused: every
+    requirement must be a floor or a pin, without an upper bound or an environment marker."""
     found = REQUIREMENT.match(requirement.strip())
     if not found:
-        raise ValueError(f"pyproject.toml: requirement {requirement!r} has no floor (expected NAME>=X or NAME==X)")
-    return f"{found['name']}{found['extras'] or ''}=={found['version']}"
+        raise ValueError(
+            f"pyproject.toml: requirement {requirement!r} is not NAME>=X or NAME==X (no upper bound, no marker)"
+        )
+    name = re.sub(r"[-_.]+", "-", found["name"]).lower()
+    return f"{name}{found['extras'] or ''}=={found['version']}"
 
 
 def floor_pins(project: dict) -> list[str]:
-    """The pins of the core and of every extra, in pyproject's order, each package once."""
+    """The pins of the core and of every extra, in pyproject's order, each package once; a package given two
+    different floors (in the core and an extra, say) is refused."""
     requirements = list(project["dependencies"])
     for extra in project.get("optional-dependencies", {}).values():
         requirements += extra
-    return list(dict.fromkeys(floor_pin(r) for r in requirements))
+    pins: dict[str, str] = {}
+    for requirement in requirements:
+        pin = floor_pin(requirement)
+        name = re.split(r"[\[=]", pin, maxsplit=1)[0]
+        if pins.setdefault(name, pin) != pin:
+            raise ValueError(f"pyproject.toml: {name} has two floors, {pins[name]} and {pin}")
+    return list(pins.values())
 
 
 def main() -> int:

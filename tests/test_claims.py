@@ -391,15 +391,33 @@ def test_after_the_peak_reads_the_fall_and_the_ratio_at_the_peak():
 
     runs = {
         "D": [_curve(1, [80, 90, 85, 84], [0.6, 0.5, 0.55, 0.7]), _curve(11, [70, 75, 80, 86], [0.7, 0.6, 0.6, 0.5])],
-        "E": [_curve(1, [80, 82, 84, 85], [0.6, 0.6, 0.5, 0.5])],
+        "E": [_curve(1, [80, 90, 84, 90], [0.6, 0.6, 0.5, 0.5])],  # a tie: the later peak counts
     }
     table = after_the_peak(runs).set_index(["preset", "seed"])
     assert table.loc[("D", 1), "peak at"] == 100 and table.loc[("D", 1), "fall"] == pytest.approx(6.0)
     assert table.loc[("D", 1), "normal/defect at peak"] == 0.5 and table.loc[("D", 1), "normal/defect at end"] == 0.7
     assert table.loc[("D", 11), "fall"] == 0 and table.loc[("E", 1), "peak at"] == 200
-    words = shortcut_words(table.reset_index(), "D")
-    assert words.startswith("D's score falls after its peak in 1 of 2 seeds (by 6.0 points")
-    assert "in 1 of those its normal/defect ratio rises" in words and "signature" in words
-    assert "no shortcut" in shortcut_words(table.reset_index(), "E")
-    runs["D"][0].history["normal/defect"] = [0.6, 0.5, 0.5, 0.4]  # a fall without the ratio rising
-    assert "not always the shortcut" in shortcut_words(after_the_peak(runs), "D")
+    table = table.reset_index()
+    words = shortcut_words(table, "D")
+    assert words.startswith("D's score falls more than 3 points after its peak in 1 of 2 seeds (by 6.0 on average)")
+    assert "in 1 of those its normal/defect ratio rises by more than 0.05: not the shortcut's signature" in words
+    assert "no shortcut" in shortcut_words(table, "E")
+    assert "no shortcut" in shortcut_words(table, "D", points=6.0)  # a fall of exactly the threshold does not count
+    with pytest.raises(ValueError, match="no runs of 'C'"):
+        shortcut_words(table, "C")
+
+
+def test_shortcut_words_need_the_rise_in_every_seed_that_fell():
+    from rclib.paper.measures import after_the_peak, shortcut_words
+
+    rises = {"D": [_curve(s, [80, 90, 85, 84], [0.6, 0.5, 0.55, 0.6]) for s in (1, 2)]}  # the ratio rises by 0.1
+    assert "in every one its normal/defect ratio rises by more than 0.05: the shortcut's signature" in (
+        shortcut_words(after_the_peak(rises))
+    )
+    assert "in none of those" in shortcut_words(after_the_peak(rises), rise=0.1)  # a rise of exactly 0.1 does not
+    flat = {"D": [_curve(1, [80, 90, 85, 84], [0.6, 0.5, 0.5, 0.4]), _curve(2, [80, 81, 82, 83], [0.6, 0.5, 0.5, 0.9])]}
+    words = shortcut_words(after_the_peak(flat))  # only the seed that did not fall has its ratio rise
+    assert "in 1 of 2 seeds" in words and "in none of those does its normal/defect ratio rise" in words
+    masks_missing = SimpleNamespace(history=pd.DataFrame({"iteration": [50], "I-AUROC": [80]}), out="r")
+    with pytest.raises(ValueError, match="pixel masks"):
+        after_the_peak({"D": [masks_missing]})

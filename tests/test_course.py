@@ -80,7 +80,8 @@ def _fake_cache(root: Path) -> None:
     unfinished = root / "results" / "smoke" / "runs" / "C__demo__brick__3"
     unfinished.mkdir()
     (unfinished / "checkpoint.pt").write_bytes(b"x")
-    (unfinished / ".lock").write_text("{}")
+    for leftover in (".lock", ".lock.takeover", ".lock.123", ".metrics.json.abc.tmp"):
+        (unfinished / leftover).write_text("{}")
     (root / "results" / "smoke" / "claims.csv").write_text("claim\n")
     (root / "data" / "demo" / "smoke" / "brick").mkdir(parents=True)
     (root / "data" / "demo" / "smoke" / "brick" / "x.png").write_bytes(b"png")
@@ -94,11 +95,19 @@ def test_student_edition_hands_out_the_cache_without_locks_or_checkpoints(tmp_pa
     assert "2 cached runs" in capsys.readouterr().out
     handed = out / "results" / "smoke"
     assert (handed / "claims.csv").exists() and (handed / "runs" / "B__demo__brick__2" / "model.pt").exists()
-    assert not list(handed.rglob("checkpoint.pt")) and not list(handed.rglob(".lock"))
+    assert {p.name for p in (handed / "runs" / "C__demo__brick__3").iterdir()} == set()  # nothing unfinished
     assert (out / "data" / "demo" / "smoke" / "brick" / "x.png").read_bytes() == b"png"
-    (out / "results" / "smoke" / "stale.csv").write_text("")  # a second hand-out replaces the first
-    assert main(["student", "--notebooks", str(NOTEBOOKS), "--out", str(out), *args]) == 0
-    assert not (handed / "stale.csv").exists()
+    answer = out / "notebooks" / "00_quickstart.ipynb"
+    answer.write_text("a student's answers")
+    (out / "results" / "smoke" / "stale.csv").write_text("")
+    assert main(["student", "--notebooks", str(NOTEBOOKS), "--out", str(out), *args]) == 2  # answers are kept
+    assert answer.read_text() == "a student's answers" and "--force" in capsys.readouterr().err
+    assert main(["student", "--notebooks", str(NOTEBOOKS), "--out", str(out), *args, "--force"]) == 0
+    assert not (handed / "stale.csv").exists() and answer.read_text() != "a student's answers"
+    inside = ["--out", str(tmp_path / "results" / "smoke" / "edition"), *args]  # a copy inside the cache it copies
+    assert main(["student", "--notebooks", str(NOTEBOOKS), *inside]) == 2
+    assert "lies inside" in capsys.readouterr().err and not (tmp_path / "results" / "smoke" / "edition").exists()
+    assert (tmp_path / "results" / "smoke" / "claims.csv").exists()
 
 
 def test_a_student_copy_loads_the_cached_runs_instead_of_training(smoke_notebooks, tmp_path):

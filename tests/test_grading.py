@@ -24,7 +24,7 @@ from nbgrader.nbgraderformat import MetadataValidator
 
 from rclib.cli import main
 from rclib.course.checks import rclib_code_run, without_rclib
-from rclib.course.grading import POINTS, assignments, split_hidden
+from rclib.course.grading import HIDDEN_NOTE, POINTS, VISIBLE_PASSED, assignments, split_hidden
 from rclib.course.student import exercise_cells, student_copy
 from rclib.method import losses
 from rclib.paper.profiles import get_profile
@@ -232,6 +232,23 @@ def test_without_rclib_restores_the_profiler_it_found():
     assert restored is spy, "the profiler in place before the check was dropped"
 
 
+def _code_lines(source: str) -> list[str]:
+    """A check's non-empty lines without nbgrader's markers and the two lines the split adds."""
+    added = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS", HIDDEN_NOTE, VISIBLE_PASSED)
+    return [line for line in source.splitlines() if line.strip() and line not in added]
+
+
+def test_split_hidden_on_a_check_written_out():
+    check = 'x = 1\nassert x == 1, "visible"\n### BEGIN HIDDEN TESTS\nassert x > 0\n### END HIDDEN TESTS\n'
+    check += 'print("correct")\n'
+    visible, hidden = split_hidden(check)
+    assert visible == f'x = 1\nassert x == 1, "visible"\n{VISIBLE_PASSED}'
+    assert hidden == f'{HIDDEN_NOTE}\n### BEGIN HIDDEN TESTS\nassert x > 0\nprint("correct")\n### END HIDDEN TESTS'
+    assert split_hidden("assert True") == ("assert True", "")
+    with pytest.raises(ValueError, match="beginning of a line"):
+        split_hidden("if True:\n    ### BEGIN HIDDEN TESTS\n    assert 1\n    ### END HIDDEN TESTS\n")
+
+
 def test_course_source_is_the_notebooks_with_nbgrader_metadata(tmp_path, capsys):
     course = tmp_path / "course"
     assert main(["course", "--notebooks", str(NOTEBOOKS), "--out", str(course)]) == 0
@@ -248,12 +265,20 @@ def test_course_source_is_the_notebooks_with_nbgrader_metadata(tmp_path, capsys)
         hidden = [c for c in source.cells if "hidden" in c.metadata.get("tags", [])]
         kept = [c for c in source.cells if c not in hidden]
         assert len(kept) == len(original.cells), "the course drifted"
-        for mine, theirs in zip(kept, original.cells, strict=True):  # a check is its visible part and hidden cell
-            assert mine.source == split_hidden(theirs.source)[0], "the course drifted"
-        assert [c.source for c in hidden] == [split_hidden(c.source)[1] for _, c in exercise_cells(original)]
+        checks = {id(c) for _, c in exercise_cells(original)}
+        for mine, theirs in zip(kept, original.cells, strict=True):
+            if id(theirs) not in checks:
+                assert mine.source == theirs.source, "the course drifted"
+        for (_, theirs), (_, mine), extra in zip(exercise_cells(original), exercise_cells(source), hidden, strict=True):
+            # every line of the check is in the two graded cells, in order, besides the markers and the two notes
+            assert _code_lines(mine.source + "\n" + extra.source) == _code_lines(theirs.source)
+            assert mine.source.endswith(VISIBLE_PASSED) and "correct" not in mine.source
+            assert extra.source.startswith(f"{HIDDEN_NOTE}\n### BEGIN HIDDEN TESTS\n")
+            assert extra.source.endswith("### END HIDDEN TESTS") and "correct" in extra.source
+            assert extra.id == f"{theirs.id}-hidden"
         graded = [c for c in source.cells if "nbgrader" in c.metadata]
         for k, cell in enumerate(hidden, start=1):
-            assert cell.source.startswith("### BEGIN HIDDEN TESTS") and cell.metadata.nbgrader == {
+            assert cell.source.startswith(HIDDEN_NOTE) and cell.metadata.nbgrader == {
                 "schema_version": 3,
                 "grade_id": f"hidden_{k}",
                 "solution": False,

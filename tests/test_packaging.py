@@ -204,6 +204,12 @@ def test_every_requirement_has_a_floor_that_make_floors_installs():
     assert {_name(p) for p in pins} == {_name(r) for r in every}
     assert all("==" in p and ">" not in p for p in pins)
     assert floor_pin("numpy>=2.0") == "numpy==2.0" and floor_pin("torch==2.14.1") == "torch==2.14.1"
-    with pytest.raises(ValueError, match="no floor"):
-        floor_pin("numpy")
-    assert "version_floors.py" in (ROOT / "Makefile").read_text()
+    assert floor_pin("Sphinx_Book.Theme>=1.4") == "sphinx-book-theme==1.4"
+    for bad in ("numpy", "numpy>=2,<3", "numpy>=2; python_version<'3.12'", "numpy<3"):
+        with pytest.raises(ValueError, match="not NAME>=X"):
+            floor_pin(bad)
+    with pytest.raises(ValueError, match="two floors"):
+        floor_pins({"dependencies": ["numpy>=2.0"], "optional-dependencies": {"x": ["NumPy>=2.1"]}})
+    floors = re.search(r"^floors:.*?(?=^\S|\Z)", (ROOT / "Makefile").read_text(), re.M | re.S).group(0)
+    assert "scripts/version_floors.py > $(FLOORS)/floors.txt" in floors and "-r $(FLOORS)/floors.txt" in floors
+    assert "-m pytest" in floors

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .options import add_switch
+
 
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -32,6 +34,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         default="",
         help="the profile whose cached runs go with the copies (default: $RCLIB_PROFILE, else demo)",
     )
+    add_switch(p, "--force", False, "write the edition again over an existing one (overwrites its notebooks)")
     p = sub.add_parser(
         "course", help="the nbgrader course directory: one assignment per notebook with exercises, from the notebooks"
     )
@@ -49,7 +52,7 @@ def student_command(args: argparse.Namespace) -> int:
 
     profile = get_profile(args.profile or None).name
     edition = write_student_edition(
-        args.notebooks, args.out, profile=profile, results_root=args.results, data_dir=args.data_dir
+        args.notebooks, args.out, profile=profile, results_root=args.results, data_dir=args.data_dir, force=args.force
     )
     count = sum(len(exercises(nbformat.read(p, as_version=4))) for p in edition.notebooks)
     print(
@@ -74,7 +77,8 @@ def course_command(args: argparse.Namespace) -> int:
     from ..course.grading import POINTS, write_course
 
     written = write_course(args.notebooks, args.out)
-    print(f"{len(written)} assignments written to {args.out / 'source'} ({POINTS} point per check, {POINTS} for its hidden tests):")
+    points = f"{POINTS} point per check, {POINTS} for its hidden tests"
+    print(f"{len(written)} assignments written to {args.out / 'source'} ({points}):")
     for path in written:
         print(f"  {path.parent.name}")
     print(f"student versions: cd {args.out} && nbgrader generate_assignment '*' (make release)")

@@ -57,12 +57,26 @@ def _nbgrader(grade_id: str, *, test: bool) -> dict:
     return {**meta, "locked": True, "points": POINTS} if test else {**meta, "locked": False}
 
 
+HIDDEN_NOTE = "# hidden tests: nbgrader puts them back and runs them when the notebook is graded"
+VISIBLE_PASSED = 'print("the tests you can see pass; the hidden ones run when the notebook is graded")'
+
+
 def split_hidden(check: str) -> tuple[str, str]:
-    """A check's source as (the tests the student sees, its hidden-tests region with its markers; "" if none)."""
+    """A check's source as two graded cells: the tests the student sees, ending with :data:`VISIBLE_PASSED`; and
+    :data:`HIDDEN_NOTE` over a ``### BEGIN HIDDEN TESTS`` region that holds the hidden tests and what followed them
+    in the check (where it prints that it passed, so that a wrong answer's feedback never says "correct"). The
+    second is "" for a check without hidden tests."""
     found = HIDDEN.search(check)
     if not found:
         return check, ""
-    return (check[: found.start()] + check[found.end() :]).rstrip("\n"), found.group(0).rstrip("\n")
+    if not found.group(0).startswith("### BEGIN HIDDEN TESTS"):
+        raise ValueError("a check's hidden tests must start at the beginning of a line, outside any block")
+    inner = found.group(0).split("\n", 1)[1].rsplit("### END HIDDEN TESTS", 1)[0].rstrip("\n")
+    tail = check[found.end() :].strip("\n")
+    hidden = "\n".join(
+        [HIDDEN_NOTE, "### BEGIN HIDDEN TESTS", inner, *([tail] if tail else []), "### END HIDDEN TESTS"]
+    )
+    return f"{check[: found.start()].rstrip()}\n{VISIBLE_PASSED}", hidden
 
 
 def graded(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -77,7 +91,9 @@ def graded(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         check.source, hidden = split_hidden(check.source)
         if hidden:
             after[id(check)] = nbformat.v4.new_code_cell(
-                hidden, metadata={"tags": ["hidden"], "nbgrader": _nbgrader(f"hidden_{k}", test=True)}
+                hidden,
+                id=f"{check.get('id', f'check-{k}')}-hidden",  # a stable id: make release leaves it alone
+                metadata={"tags": ["hidden"], "nbgrader": _nbgrader(f"hidden_{k}", test=True)},
             )
     out.cells = [c for cell in out.cells for c in (cell, after.get(id(cell))) if c is not None]
     MetadataValidator().validate_nb(out)

@@ -19,6 +19,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions
 
+from ..runs.checkpoint import CHECKPOINT
+from ..runs.lock import LOCK
+
 
 def exercise_cells(nb: nbformat.NotebookNode) -> list[tuple[nbformat.NotebookNode, nbformat.NotebookNode]]:
     """The (solution, check) cell pairs of a notebook, in order: a cell tagged ``solution`` and the ``check`` after
@@ -59,8 +62,13 @@ def write_student_copies(notebooks: Path, out: Path) -> list[Path]:
     return written
 
 
-# what a cache folder holds that a student must not get: another process's lock, a half-finished run's checkpoint
-NOT_HANDED_OUT = (".lock", "checkpoint.pt", "checkpoint.pt.tmp")
+# what a cache folder holds that a student must not get: locks (and their takeover and owner files), a half-finished
+# run's checkpoint, the temporary files of an atomic write that was cut short
+NOT_HANDED_OUT = (f"{LOCK}*", CHECKPOINT, "*.tmp")
+
+
+class EditionExists(ValueError):
+    """The student edition is already there: writing it again would overwrite a student's answers."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,14 @@ class StudentEdition:
     data_bytes: int
 
 
+def _inside(target: Path, source: Path) -> bool:
+    target, source = target.resolve(), source.resolve()
+    return target == source or target.is_relative_to(source)
+
+
 def _hand_out(source: Path, target: Path) -> int:
-    """Copy ``source`` to ``target`` (replacing an earlier copy) without locks and checkpoints; bytes copied."""
+    """Copy ``source`` to ``target`` (replacing an earlier copy) without locks, checkpoints and temporary files;
+    bytes copied."""
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*NOT_HANDED_OUT))
@@ -82,13 +96,30 @@ def _hand_out(source: Path, target: Path) -> int:
 
 
 def write_student_edition(
-    notebooks: Path, out: Path, *, profile: str, results_root: Path | None = None, data_dir: Path | None = None
+    notebooks: Path,
+    out: Path,
+    *,
+    profile: str,
+    results_root: Path | None = None,
+    data_dir: Path | None = None,
+    force: bool = False,
 ) -> StudentEdition:
     """The course edition a student opens: the student copies in ``out/notebooks/``, and beside them what the
     notebooks find through ``../results`` and ``../data``: the cached runs, tables and claims of ``profile``
     (``results_root/<profile>``) and its demo data (``data_dir/demo/<profile>``), copied when they exist, so that
-    a student notebook loads every run instead of training it (the data's fingerprint is in each run's key)."""
+    a student notebook loads every run instead of training it (the data's fingerprint is in each run's key). An
+    edition already in ``out`` is refused unless ``force`` (its notebooks may hold a student's answers)."""
     out = Path(out)
+    for source in (Path(results_root) if results_root else None, Path(data_dir) if data_dir else None):
+        if source and source.is_dir() and _inside(out, source):
+            raise ValueError(
+                f"the student edition '{out}' lies inside '{source}', which it copies: choose another --out"
+            )
+    if not force and any((out / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        raise EditionExists(
+            f"'{out / 'notebooks'}' already holds a student edition (answers may be in it); pass --force to write "
+            "it again, which overwrites those notebooks and the cache beside them"
+        )
     written = write_student_copies(notebooks, out / "notebooks")
     results_bytes = data_bytes = runs = 0
     cache = Path(results_root) / profile if results_root else None

@@ -36,17 +36,26 @@ def relative_std_change(run: Run, stage: int = 2) -> float:
     return float(std[-tail:].mean() / std[:5].mean() - 1.0)
 
 
+RATIO_RISE = 0.05  # a rise of the normal/defect ratio that counts: the smallest change C4 is powered to see
+FALL_POINTS = 3.0  # a fall that counts: the curve points score a fifth of the test set, a few points of noise each
+
+
 def after_the_peak(runs: dict[str, Sequence[Run]], metric: str = "I-AUROC") -> pd.DataFrame:
     """The "identical shortcut" of Sec. 2.4 (a decoder that learns to reconstruct defects as well as normal
-    regions), read off each run's evaluations during training: where ``metric`` peaked, how far it fell from the
-    peak to the last evaluation, and the normal/defect S^map ratio (Fig. 5c as a number) at the peak and at the
-    end. A shortcut shows as a fall after the peak with the ratio rising towards 1 (defects no hotter than
-    normal pixels). One row per preset and seed."""
+    regions), read off each run's evaluations during training: where ``metric`` peaked (the last evaluation at the
+    best value, as training's best is picked), how far it fell from the peak to the last evaluation, and the
+    normal/defect S^map ratio (Fig. 5c as a number) at the peak and at the end. A shortcut shows as a fall after the
+    peak with the ratio rising towards 1 (defects no hotter than normal pixels). One row per preset and seed."""
     rows = []
     for preset, seeds in runs.items():
         for run in seeds:
-            h = run.history.sort_values("iteration")
-            peak = h.loc[h[metric].idxmax()]
+            h = run.history.sort_values("iteration").reset_index(drop=True)
+            if h.empty or "normal/defect" not in h:
+                raise ValueError(
+                    f"run {run.out} has no evaluations with pixel masks during training (history.csv needs "
+                    f"{metric} and normal/defect): the shortcut is read off them"
+                )
+            peak = h.iloc[int(np.flatnonzero(h[metric].to_numpy() == h[metric].max())[-1])]
             end = h.iloc[-1]
             rows.append(
                 {
@@ -63,26 +72,39 @@ def after_the_peak(runs: dict[str, Sequence[Run]], metric: str = "I-AUROC") -> p
     return pd.DataFrame(rows)
 
 
-def shortcut_words(table: pd.DataFrame, preset: str = "D", points: float = 1.0) -> str:
+def shortcut_words(
+    table: pd.DataFrame, preset: str = "D", points: float = FALL_POINTS, rise: float = RATIO_RISE
+) -> str:
     """What :func:`after_the_peak` found for ``preset``, in words chosen by its numbers: in how many seeds the
-    metric fell by more than ``points`` after its peak and whether the normal/defect ratio rose with it."""
+    metric fell by more than ``points`` after its peak, and in how many of those the normal/defect ratio rose by
+    more than ``rise``. Only a fall with that rise in every seed is called the shortcut's signature."""
     rows = table[table.preset == preset]
+    if rows.empty:
+        raise ValueError(f"no runs of {preset!r} in the table; presets: {', '.join(table.preset.unique())}")
     fell = rows[rows.fall > points]
-    rose = fell[fell["normal/defect at end"] > fell["normal/defect at peak"]]
-    last_iteration = int(rows["peak at"].max()) if not rows.empty else 0
+    rose = fell[fell["normal/defect at end"] - fell["normal/defect at peak"] > rise]
+    n = len(rows)
     if fell.empty:
         return (
-            f"{preset} shows no shortcut at this budget: in none of its {len(rows)} seeds does its score fall more "
-            f"than {points:g} point after its peak (the latest peak at iteration {last_iteration})."
+            f"{preset} shows no shortcut at this budget: in none of its {n} seeds does its score fall more than "
+            f"{points:g} points after its peak (the latest peak at iteration {int(rows['peak at'].max())})."
+        )
+    start = (
+        f"{preset}'s score falls more than {points:g} points after its peak in {len(fell)} of {n} seeds "
+        f"(by {fell.fall.mean():.1f} on average)"
+    )
+    if len(rose) == len(fell) == n:
+        return (
+            f"{start}, and in every one its normal/defect ratio rises by more than {rise:g}: the shortcut's signature."
+        )
+    if rose.empty:
+        return (
+            f"{start}, but in none of those does its normal/defect ratio rise by more than {rise:g}: defects do not "
+            "grow less distinct from normal regions, so the fall is not the shortcut's."
         )
     return (
-        f"{preset}'s score falls after its peak in {len(fell)} of {len(rows)} seeds (by {fell.fall.mean():.1f} points "
-        f"on average), and in {len(rose)} of those its normal/defect ratio rises: "
-        + (
-            "defects grow less distinct from normal regions, the shortcut's signature."
-            if len(rose) == len(fell)
-            else "the fall is not always the shortcut's (defects growing less distinct from normal regions)."
-        )
+        f"{start}, and in {len(rose)} of those its normal/defect ratio rises by more than {rise:g}: not the "
+        "shortcut's signature in every seed."
     )
 
 
