@@ -4,10 +4,12 @@ Student-t rule, and today's (the plan's seeds, 1,000 test images, the t rule wit
 
     python benchmarks/rule_comparison.py     # benchmarks/results/verdicts_before_after.csv (the plan's columns after
                                              # `make reproduce`)
+    python benchmarks/rule_comparison.py --claims CLONE/results/demo/claims.csv    # a fresh clone's rebuild
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +31,7 @@ def t_interval(mean: float, std: float, n: int, level: float) -> Interval:
     return Interval(mean, mean - half, mean + half, level, n, se, se, 0.0)
 
 
-def main() -> None:
+def main(claims: Path) -> None:
     parts = {p.name: p for claim in CLAIMS.values() for p in claim.parts}
     pilot = precomputed("plan_pilot")
     rows = []
@@ -46,7 +48,6 @@ def main() -> None:
             }
         )
     table = pd.DataFrame(rows)
-    claims = ROOT / "results" / "demo" / "claims.csv"
     if claims.exists():
         table = table.merge(plan_columns(pd.read_csv(claims)), on="claim", how="outer")
     else:
@@ -74,4 +75,6 @@ def plan_columns(now: pd.DataFrame) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=Path, default=ROOT / "results" / "demo" / "claims.csv", help="today's claims")
+    main(parser.parse_args().claims)
