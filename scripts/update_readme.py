@@ -122,7 +122,7 @@ def plan_section() -> str:
     return table(
         ["part", "rule", "pilot spread of d", "margin that matters", "seeds for power 0.8", "demo seeds"],
         rows,
-        f"From `rclib/paper/plan.py` (`power_table()`). Seed order: {', '.join(map(str, plans['demo'].order))} "
+        f"From `rclib/paper/plan/seeds.py` (`power_table()`). Seed order: {', '.join(map(str, plans['demo'].order))} "
         f"(a claim with n seeds takes the first n); figures and tables of the story: {plans['demo'].story} seeds; "
         f"smoke: {plans['smoke'].story} (no verdict); paper: {', '.join(map(str, plans['paper'].order))}. Demo test "
         f"set per category: {DEMO_DATA.n_test_good} normal images and {DEMO_DATA.n_per_defect} of each of the five "
