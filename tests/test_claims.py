@@ -421,3 +421,50 @@ def test_shortcut_words_need_the_rise_in_every_seed_that_fell():
     masks_missing = SimpleNamespace(history=pd.DataFrame({"iteration": [50], "I-AUROC": [80]}), out="r")
     with pytest.raises(ValueError, match="pixel masks"):
         after_the_peak({"D": [masks_missing]})
+
+
+def _scored(seed: int, auroc: list[float]) -> SimpleNamespace:
+    run = _curve(seed, auroc, [0.5] * 4)
+    run.metrics = {"last": {"I-AUROC": auroc[-1]}}
+    return run
+
+
+def test_stability_reads_the_spread_over_seeds_and_the_largest_drop():
+    from rclib.paper.measures import stability, stability_words
+
+    runs = {
+        "A": [_scored(1, [60, 90, 84, 92]), _scored(2, [60, 80, 88, 86]), _scored(3, [60, 90, 91, 89])],
+        "B": [_scored(1, [80, 90, 91, 90]), _scored(2, [80, 91, 92, 91]), _scored(3, [80, 90, 92, 92])],
+    }
+    table = stability(runs)
+    assert table.loc["A", "last I-AUROC mean"] == pytest.approx(89.0)
+    assert table.loc["A", "last I-AUROC std over seeds"] == pytest.approx(3.0)  # 92, 86, 89
+    assert table.loc["B", "last I-AUROC std over seeds"] == pytest.approx(1.0)  # 90, 91, 92
+    assert table.loc["A", "largest drop between evaluations"] == pytest.approx(6.0)  # 90 -> 84, not 92 - 84
+    assert table.loc["B", "largest drop between evaluations"] == pytest.approx(1.0)
+    assert table.loc["A", "seeds with a drop > 3"] == 1 and table.loc["B", "seeds with a drop > 3"] == 0
+    # F(2, 2) at a variance ratio of 9 has a tail of 1 / (1 + 9): wider for A, not told apart at 3 seeds
+    words = stability_words(table, "A", "B")
+    assert "A's last score spreads 3.00 points over 3 seeds, B's 1.00" in words
+    assert "3 seeds cannot tell the two spreads apart (F-test p = 0.10)" in words
+    assert "its largest drop between two evaluations (6.0) is larger than B's (1.0)" in words
+    assert "B is not the less stable over seeds here" in stability_words(table, "B", "A")
+    assert "(1.0) is not larger than A's (6.0)" in stability_words(table, "B", "A")
+    with pytest.raises(ValueError, match="no runs of 'C'"):
+        stability_words(table, "C", "B")
+
+
+def test_stability_words_say_less_stable_only_when_the_f_test_passes():
+    from rclib.paper.measures import stability_words
+
+    def table(spread_a: float, spread_b: float, seeds: int) -> pd.DataFrame:
+        rows = {
+            "seeds": [seeds, seeds],
+            "last I-AUROC std over seeds": [spread_a, spread_b],
+            "largest drop between evaluations": [2.0, 1.0],
+        }
+        return pd.DataFrame(rows, index=pd.Index(["A", "B"], name="preset"))
+
+    assert "A is the less stable over seeds (F-test p = 0.002)" in stability_words(table(3.0, 0.5, 5))  # F(4,4) = 36
+    assert "A is the less stable over seeds (F-test p = 0.000)" in stability_words(table(1.0, 0.0, 5))  # B constant
+    assert "cannot be measured" in stability_words(table(1.0, 0.5, 1))

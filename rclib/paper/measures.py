@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import f as f_distribution
 
 from ..runs.run import Run
 from .landscape import Landscape, cached_landscape
@@ -105,6 +106,65 @@ def shortcut_words(
     return (
         f"{start}, and in {len(rose)} of those its normal/defect ratio rises by more than {rise:g}: not the "
         "shortcut's signature in every seed."
+    )
+
+
+def largest_drop(run: Run, metric: str = "I-AUROC") -> float:
+    """The largest fall of ``metric`` from one evaluation during training to the next (0 if it never falls)."""
+    values = run.history.sort_values("iteration")[metric].to_numpy()
+    return float(max(-np.diff(values).min(initial=0.0), 0.0))
+
+
+def stability(runs: dict[str, Sequence[Run]], metric: str = "I-AUROC") -> pd.DataFrame:
+    """Fig. 5a's "stable training", as numbers over seeds: per preset, the spread (standard deviation over seeds)
+    of the last ``metric``, its mean, the largest drop between two consecutive evaluations of any seed, and in how
+    many seeds some drop exceeds :data:`FALL_POINTS`. Descriptive: the plan judges no claim on it."""
+    rows = []
+    for preset, seeds in runs.items():
+        last_values = np.array([last(r, metric) for r in seeds])
+        drops = [largest_drop(r, metric) for r in seeds]
+        rows.append(
+            {
+                "preset": preset,
+                "seeds": len(seeds),
+                f"last {metric} mean": float(last_values.mean()),
+                f"last {metric} std over seeds": float(last_values.std(ddof=1)) if len(seeds) > 1 else float("nan"),
+                "largest drop between evaluations": max(drops),
+                f"seeds with a drop > {FALL_POINTS:g}": sum(d > FALL_POINTS for d in drops),
+            }
+        )
+    return pd.DataFrame(rows).set_index("preset")
+
+
+def stability_words(table: pd.DataFrame, unstable: str = "A", stable: str = "B", alpha: float = 0.05) -> str:
+    """What :func:`stability` found, in words chosen by its numbers: whether ``unstable``'s last values spread more
+    over seeds than ``stable``'s (a one-sided F-test of the two variances at level ``alpha``, which few seeds can
+    rarely pass), and how its largest drop between evaluations compares."""
+    for name in (unstable, stable):
+        if name not in table.index:
+            raise ValueError(f"no runs of {name!r} in the table; presets: {', '.join(table.index)}")
+    spread = next(c for c in table.columns if c.endswith("std over seeds"))
+    a, b = table.loc[unstable], table.loc[stable]
+    if a.seeds < 2 or b.seeds < 2:
+        return f"one seed of {unstable} or {stable}: a spread over seeds cannot be measured."
+    ratio = (a[spread] / b[spread]) ** 2 if b[spread] > 0 else (np.inf if a[spread] > 0 else 1.0)
+    p = float(f_distribution.sf(ratio, a.seeds - 1, b.seeds - 1))
+    wider = a[spread] > b[spread]
+    words = (
+        f"{unstable}'s last score spreads {a[spread]:.2f} points over {int(a.seeds)} seeds, {stable}'s {b[spread]:.2f}"
+    )
+    if wider and p < alpha:
+        words += f": {unstable} is the less stable over seeds (F-test p = {p:.3f})"
+    elif wider:
+        words += (
+            f": wider for {unstable}, but {int(a.seeds)} seeds cannot tell the two spreads apart (F-test p = {p:.2f})"
+        )
+    else:
+        words += f": {unstable} is not the less stable over seeds here"
+    drop_a, drop_b = a["largest drop between evaluations"], b["largest drop between evaluations"]
+    larger = "larger" if drop_a > drop_b else "not larger"
+    return (
+        f"{words}; its largest drop between two evaluations ({drop_a:.1f}) is {larger} than {stable}'s ({drop_b:.1f})."
     )
 
 
