@@ -5,10 +5,14 @@ claims.csv``). Writes ``rclib/paper/precomputed/claims_rounding.csv`` (shipped w
 it).
 
     python benchmarks/claims_rounding.py     # after `make reproduce`; trains the claims' runs once more
+    python benchmarks/claims_rounding.py --only channels_last   # one switch off, the others as the demo has them
+
+The table names the switches it turned off (``switched off``) and the command that wrote it.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import subprocess
 from pathlib import Path
@@ -28,13 +32,22 @@ ROUNDING = {"channels_last": False, "cache_frozen_features": False, "fused_optim
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="+", choices=sorted(ROUNDING), help="switch off only these (default: all)")
+    args = parser.parse_args()
     torch.set_num_threads(2)
     apply_style()
     demo = get_profile("demo")
     adopted = {k: v for k, v in ROUNDING.items() if demo.overrides.get(k, getattr(ReContrastConfig(), k)) != v}
     assert adopted, "the demo profile adopts no rounding switch: nothing to compare"
+    if args.only:
+        unadopted = sorted(set(args.only) - set(adopted))
+        if unadopted:
+            parser.error(f"--only {' '.join(unadopted)}: the demo does not adopt it; adopted: {', '.join(adopted)}")
+        adopted = {k: adopted[k] for k in args.only}
+    folder = "rounding" if not args.only else "rounding-" + "-".join(sorted(adopted))
     profile = dataclasses.replace(demo, overrides={**demo.overrides, **adopted})
-    study = Study.of(profile, data_dir=ROOT / "data", results=ROOT / "results" / "rounding" / "demo")
+    study = Study.of(profile, data_dir=ROOT / "data", results=ROOT / "results" / folder / "demo")
     off = pd.DataFrame([o.row() for o in measure(study)])
     on = pd.read_csv(ROOT / "results" / "demo" / "claims.csv")
     both = on.merge(off, on="claim", suffixes=(" on", " off"))
@@ -44,7 +57,9 @@ def main() -> None:
     table = both[keep].rename(columns={"paper on": "paper"})
     table["same verdict"] = table["verdict on"] == table["verdict off"]
     table["switched off"] = " ".join(f"{k}={v}" for k, v in adopted.items())
-    table["command"] = "python benchmarks/claims_rounding.py"
+    table["command"] = " ".join(
+        ["python benchmarks/claims_rounding.py", *(["--only", *args.only] if args.only else [])]
+    )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
     table["commit"] = commit.stdout.strip()
     out = ROOT / "rclib" / "paper" / "precomputed" / "claims_rounding.csv"
