@@ -36,11 +36,43 @@ MARKED = re.compile(r"^( *)### BEGIN SOLUTION\n(.*?)^ *### END SOLUTION\n?", re.
 STUB = re.compile(r"^( *)# YOUR CODE HERE\n *raise NotImplementedError\(\)\n?", re.M)
 COS = "torch.nn.functional.cosine_similarity"
 
+PRO = (  # my_pro_point's body, with {label}, {overlap}, {above} and {fpr} to vary
+    "overlaps = []\n"
+    "for amap, mask in zip(maps, masks):\n"
+    "    labels, n_regions = {label}\n"
+    "    for r in range(1, n_regions + 1):\n"
+    "        overlaps.append(float((amap[labels == r] {above} threshold).mean()))\n"
+    "pro = {overlap}\n"
+    "fpr = {fpr}\n"
+    "return pro, fpr"
+)
+EIGHT = "ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))"
+MEAN = "float(np.mean(overlaps)) if overlaps else 0.0"
+NORMAL = "float((maps[~masks] >= threshold).mean())"
+HM = (  # my_global_loss_hm's body, with {target}, {mined} and {total} to vary
+    "total = torch.zeros(())\n"
+    "for f_e, f_d in zip(enc, dec):\n"
+    "    target = {target}\n"
+    "    with torch.no_grad():\n"
+    "        distance = 1 - F.cosine_similarity(target, f_d, dim=1)\n"
+    "        easy = (distance < distance.mean() + alpha * distance.std()).unsqueeze(1)\n"
+    "    mined = {mined}\n"
+    "    total = total + (1 - F.cosine_similarity(target.flatten(1), mined.flatten(1), dim=1)).mean()\n"
+    "return {total}"
+)
+KEEP = "torch.where(easy, f_d.detach(), f_d)"
+
 # Plausible wrong answers (the body of the exercise's function), each caught by the check
 WRONG = {
     ("00_quickstart", 1): [
         "return maps.flatten(1).mean(dim=1)",  # the mean, not the max
         "return maps.max()",  # the maximum of the batch
+    ],
+    ("00_quickstart", 2): [
+        PRO.format(label="ndimage.label(mask)", overlap=MEAN, above=">=", fpr=NORMAL),  # 4-connected regions
+        PRO.format(label=EIGHT, overlap="float((maps[masks] >= threshold).mean())", above=">=", fpr=NORMAL),  # pooled
+        PRO.format(label=EIGHT, overlap=MEAN, above=">", fpr=NORMAL.replace(">=", ">")),  # strictly above
+        PRO.format(label=EIGHT, overlap=MEAN, above=">=", fpr="float((maps >= threshold).mean())"),  # every pixel
     ],
     ("01_config_A_reverse_distillation", 1): [
         f"return {COS}(f_e, f_d, dim=1)",  # the similarity, not the distance
@@ -74,6 +106,12 @@ WRONG = {
         # the biased standard deviation: the hidden tests catch it, the visible ones by chance (about 1 run in 4)
         "return distance < distance.mean() + alpha * distance.std(unbiased=False)",
     ],
+    ("06_hard_normal_mining", 2): [
+        HM.format(target="f_e.detach()", mined="f_d * ~easy", total="total"),  # easy points left out of the value
+        HM.format(target="f_e.detach()", mined="torch.where(easy, f_d, f_d.detach())", total="total"),  # inverted
+        HM.format(target="f_e", mined=KEEP, total="total"),  # no stop-gradient: the encoder gets a gradient
+        HM.format(target="f_e.detach()", mined=KEEP, total="total / len(enc)"),  # the mean over stages
+    ],
     ("07_ablation_table6", 1): [
         "v = np.asarray(d, dtype=float)\n"  # twice the standard error instead of the t quantile
         "m, se = v.mean(), v.std(ddof=1) / np.sqrt(v.size)\n"
@@ -94,6 +132,12 @@ WRONG = {
 
 # Wrong answers that pass the tests the student sees and fail the hidden ones
 HIDDEN_ONLY = {
+    ("00_quickstart", 2): (  # regions labelled across the batch: regions at the same place in two images merge
+        "labels, _ = ndimage.label(masks, structure=np.ones((3, 3, 3), dtype=bool))\n"
+        "overlaps = [float((maps[labels == r] >= threshold).mean()) for r in range(1, labels.max() + 1)]\n"
+        "pro = float(np.mean(overlaps)) if overlaps else 0.0\n"
+        "return pro, float((maps[~masks] >= threshold).mean())"
+    ),
     ("00_quickstart", 1): "return maps.abs().flatten(1).max(dim=1).values",  # the largest absolute value
     ("01_config_A_reverse_distillation", 1): (  # the textbook formula: NaN where a reconstruction is all zeros
         "return 1 - (f_e * f_d).sum(dim=1) / (f_e.norm(dim=1) * f_d.norm(dim=1))"
@@ -110,6 +154,7 @@ HIDDEN_ONLY = {
 # The answer that returns what rclib computes, which every check compares with
 CALLS_RCLIB = {
     ("00_quickstart", 1): "from rclib.scoring.anomaly_map import image_score\nreturn image_score(maps)",
+    ("00_quickstart", 2): "from rclib.scoring.metrics import pro_point\nreturn pro_point(maps, masks, threshold)",
     ("01_config_A_reverse_distillation", 1): (
         "from rclib.method.losses import regional_cosine_distance as distance\nreturn distance(f_e, f_d)"
     ),
@@ -125,6 +170,9 @@ CALLS_RCLIB = {
     ),
     ("06_hard_normal_mining", 1): (
         "from rclib.method.losses import hard_normal_mask\nreturn hard_normal_mask(distance, alpha)"
+    ),
+    ("06_hard_normal_mining", 2): (
+        "from rclib.method.losses import global_loss_hm\nreturn global_loss_hm(enc, dec, alpha)"
     ),
     ("07_ablation_table6", 1): 'from rclib.paper.stats import judge\nreturn judge(d, "effect")[0]',
     ("11_smap_landscape", 1): (

@@ -10,7 +10,15 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from rclib.scoring.metrics import aupro, f1_acc, feature_diversity, image_auroc, pixel_auroc, rank_auroc
+from rclib.scoring.metrics import (
+    aupro,
+    f1_acc,
+    feature_diversity,
+    image_auroc,
+    pixel_auroc,
+    pro_point,
+    rank_auroc,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from reference_eval import reference_per_image_aupro  # noqa: E402  (benchmarks/ holds the reference port)
@@ -187,3 +195,23 @@ def test_pooled_aupro_equals_anomalib(seed, fpr_limit):
     theirs = _AUPRO(fpr_limit=fpr_limit)
     theirs.update(torch.from_numpy(maps), torch.from_numpy(masks.astype(np.float32)))
     assert aupro(maps, masks, "pooled", fpr_limit) == pytest.approx(100 * float(theirs.compute()), abs=1e-3)
+
+
+def test_pro_point_hand_computed_with_a_diagonal_region():
+    masks = np.zeros((2, 4, 4), bool)
+    masks[0, 0, 0] = masks[0, 1, 1] = True  # touching at a corner: one 8-connected region of 2 pixels
+    masks[1, 2:4, 2:4] = True  # a 2 x 2 region in the second image
+    maps = np.zeros((2, 4, 4))
+    maps[0, 0, 0], maps[1, 2, 2], maps[1, 0, 0] = 0.5, 0.5, 0.5  # one normal pixel of image 1 is hot
+    pro, fpr = pro_point(maps, masks, 0.5)  # at or above 0.5: overlaps 1/2 and 1/4; 1 of 26 normal pixels
+    assert pro == pytest.approx((1 / 2 + 1 / 4) / 2) and fpr == pytest.approx(1 / 26)
+    assert pro_point(maps, masks, 0.6) == (0.0, 0.0)
+    assert pro_point(maps, np.zeros_like(masks), 0.5) == (0.0, pytest.approx(3 / 32))  # no regions: PRO 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pro_points_integrate_to_the_pooled_aupro(seed):
+    maps, masks = _blob_fixture(seed)
+    points = [(0.0, 0.0)] + [pro_point(maps, masks, t)[::-1] for t in np.unique(maps)[::-1]]
+    fpr, pro = np.array(points).T
+    assert 100 * np.trapezoid(pro, fpr) == pytest.approx(aupro(maps, masks, "pooled", fpr_limit=1.0), abs=1e-9)

@@ -93,6 +93,22 @@ def per_image_pro_auc(amap: np.ndarray, mask: np.ndarray, num_thresholds: int = 
     return float(skm.auc(fpr / fpr.max(), pro))
 
 
+def pro_point(maps: ArrayLike, masks: ArrayLike, threshold: float) -> tuple[float, float]:
+    """One point of the pooled PRO curve (Bergmann et al., CVPR 2020): at ``threshold`` (pixels scoring ``>=``
+    it are called anomalous), PRO is the mean over every 8-connected defect region of every image of the share of
+    its pixels called anomalous, FPR the share of normal pixels called anomalous. :func:`pooled_pro_auc` is the
+    area under these points up to an FPR of 0.3, computed for all thresholds at once."""
+    maps, masks = _np(maps), _np(masks).astype(bool)
+    overlaps = []
+    for amap, mask in zip(maps, masks, strict=True):
+        labels, n_regions = ndimage.label(mask, structure=EIGHT_CONNECTED)
+        overlaps += [float((amap[labels == r] >= threshold).mean()) for r in range(1, n_regions + 1)]
+    normal = maps[~masks]
+    return (float(np.mean(overlaps)) if overlaps else 0.0), (
+        float((normal >= threshold).mean()) if normal.size else 0.0
+    )
+
+
 def pooled_pro_auc(maps: np.ndarray, masks: np.ndarray, fpr_limit: float = 0.3) -> float:
     """MVTec AD's AUPRO over all images (fraction): the exact PRO/FPR curve with one point per distinct score.
 
