@@ -17,7 +17,7 @@ from PIL import Image
 from rclib import build_model, fit, get_preset
 from rclib.cli import main
 from rclib.data import FolderLayout, open_dataset, write_demo_folder
-from rclib.data.layouts import split_indices
+from rclib.data.folder_layout import split_indices
 from rclib.runs.run import load_run
 
 

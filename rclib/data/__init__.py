@@ -9,8 +9,9 @@ from pathlib import Path
 from .dataset import ImageDataset, Sample
 from .demo import DemoSpec, ensure_demo_data, write_demo_data, write_demo_folder
 from .fingerprint import data_fingerprint
+from .folder_layout import FolderLayout, folder_samples, has_test_set, upscaled_a_lot
 from .images import DataError, ImageTransform, denormalize, load_rgb
-from .layouts import FolderLayout, folder_samples, has_test_set, medical_samples, mvtec_samples, upscaled_a_lot
+from .layouts import medical_samples, mvtec_samples
 
 MVTEC_CATEGORIES = (
     "carpet",
@@ -48,7 +49,7 @@ LOCO_CATEGORIES = ("breakfast_box", "juice_bottle", "pushpins", "screw_bag", "sp
 DEMO_CATEGORIES = ("brick", "grass", "gravel")
 
 # data set name -> (folder kind, categories); medical sets have a single pseudo-category named after them, and
-# "folder" (your own images, :func:`rclib.data.layouts.folder_samples`) is the category folder itself
+# "folder" (your own images, :func:`rclib.data.folder_layout.folder_samples`) is the category folder itself
 DATASETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mvtec_ad": ("mvtec", MVTEC_CATEGORIES),
     "visa": ("mvtec", VISA_CATEGORIES),

@@ -13,7 +13,7 @@ from torch.utils.data import ConcatDataset, Dataset, Subset
 
 from ..config import ReContrastConfig
 from ..data import FolderLayout, data_fingerprint, dataset_kind, has_test_set, open_dataset
-from ..data.layouts import test_split_applies
+from ..data.folder_layout import test_split_applies
 from ..scoring.evaluate import predict
 from ..scoring.threshold import Calibration, calibrate_thresholds
 from .run import Run, write_threshold
@@ -64,7 +64,7 @@ def open_folder_data(
         info["test_split"] = {
             "fraction": layout.test_split,
             "images": int((test.labels == 0).sum()),
-            "rule": "evenly spread in name order (rclib.data.layouts.split_indices), never trained on",
+            "rule": "evenly spread in name order (rclib.data.folder_layout.split_indices), never trained on",
         }
     if (root / layout.validation).exists():
         return RunData(normal, test, info, open_dataset("folder", root, root.name, "validation", **size))
