@@ -50,7 +50,7 @@ lint: setup
 
 ## the linter, unit tests, CLI tests and every notebook under papermill with profile=smoke
 test: setup lint
-	RCLIB_OFFLINE=1 $(PYTHON) -m pytest -q
+	RCLIB_OFFLINE=1 $(PYTHON) -m pytest -q --durations=15
 
 ## the test suite on the lowest versions pyproject.toml admits (every NAME>=X installed as NAME==X, in build/floors/):
 ## a floor the code or the tests do not run on fails here
