@@ -62,6 +62,28 @@ HM = (  # my_global_loss_hm's body, with {target}, {mined} and {total} to vary
 )
 KEEP = "torch.where(easy, f_d.detach(), f_d)"
 
+JUDGE = (  # my_judge's body, with {var}, {se}, {q}, {within} and {boundary} to vary
+    "v = np.asarray(d, dtype=float)\n"
+    "if v.size < 2:\n"
+    "    return 'inconclusive'\n"
+    "se = np.sqrt({var} / v.size + {se})\n"
+    "q = {q}\n"
+    "half = stats.t.ppf(q, v.size - 1) * se\n"
+    "low, high = v.mean() - half, v.mean() + half\n"
+    "if rule == 'within':\n"
+    "    {within}\n"
+    "boundary = 0.0 if rule == 'effect' else {boundary}\n"
+    "if low > boundary:\n"
+    "    return 'reproduced'\n"
+    "return 'not reproduced' if high < boundary else 'inconclusive'"
+)
+TOST = (
+    "return 'reproduced' if -tolerance < low and high < tolerance else "
+    "'not reproduced' if low > tolerance or high < -tolerance else 'inconclusive'"
+)
+RULE = {"var": "v.var(ddof=1)", "se": "se_test**2", "q": "0.975 if rule == 'effect' else 0.95", "within": TOST,
+        "boundary": "-tolerance"}  # fmt: skip
+
 # Plausible wrong answers (the body of the exercise's function), each caught by the check
 WRONG = {
     ("00_quickstart", 1): [
@@ -111,6 +133,17 @@ WRONG = {
         HM.format(target="f_e.detach()", mined="torch.where(easy, f_d, f_d.detach())", total="total"),  # inverted
         HM.format(target="f_e", mined=KEEP, total="total"),  # no stop-gradient: the encoder gets a gradient
         HM.format(target="f_e.detach()", mined=KEEP, total="total / len(enc)"),  # the mean over stages
+        (  # the printed source's way, copied: a gradient hook
+            "total = torch.zeros(())\n"
+            "for f_e, f_d in zip(enc, dec):\n"
+            "    target = f_e.detach()\n"
+            "    with torch.no_grad():\n"
+            "        distance = 1 - F.cosine_similarity(target, f_d, dim=1)\n"
+            "        keep = (distance >= distance.mean() + alpha * distance.std()).unsqueeze(1).float()\n"
+            "    f_d.register_hook(lambda grad, keep=keep: grad * keep)\n"
+            "    total = total + (1 - F.cosine_similarity(target.flatten(1), f_d.flatten(1), dim=1)).mean()\n"
+            "return total"
+        ),
     ],
     ("07_ablation_table6", 1): [
         "v = np.asarray(d, dtype=float)\n"  # twice the standard error instead of the t quantile
@@ -120,6 +153,14 @@ WRONG = {
         "m, se = v.mean(), v.std(ddof=1) / np.sqrt(v.size)\n"
         "half = stats.t.ppf(0.975, v.size - 1) * se\n"
         'return "not reproduced" if m - half > 0 else "reproduced" if m + half < 0 else "inconclusive"',
+    ],
+    ("07_ablation_table6", 2): [
+        JUDGE.format(**{**RULE, "q": "0.975"}),  # the effect's two-sided 95% level for every rule
+        JUDGE.format(**{**RULE, "se": "0.0"}),  # the test set's error left out
+        JUDGE.format(**{**RULE, "se": "se_test"}),  # the test set's error added, not its square
+        JUDGE.format(**{**RULE, "boundary": "tolerance"}),  # "at least as good" against +tolerance
+        JUDGE.format(**{**RULE, "within": "return 'reproduced' if -tolerance < low else 'inconclusive'"}),  # one test
+        JUDGE.format(**{**RULE, "var": "v.var(ddof=0)"}),  # the population variance
     ],
     ("11_smap_landscape", 1): [
         "return float(np.std(values, ddof=1))",  # the sample standard deviation
@@ -175,6 +216,7 @@ CALLS_RCLIB = {
         "from rclib.method.losses import global_loss_hm\nreturn global_loss_hm(enc, dec, alpha)"
     ),
     ("07_ablation_table6", 1): 'from rclib.paper.stats import judge\nreturn judge(d, "effect")[0]',
+    ("07_ablation_table6", 2): ("from rclib.paper.stats import judge\nreturn judge(d, rule, tolerance, se_test)[0]"),
     ("11_smap_landscape", 1): (
         "from rclib.paper.landscape import Landscape\nreturn Landscape(values, values[:, 0], values[0], 0.0).spread()"
     ),
