@@ -32,7 +32,15 @@ WARMUP = 2  # iterations before timing: the first counts FLOPs, by the second th
 
 
 def one(
-    preset: str, backbone: str, size: int, batch: int, iters: int, device: str, channels_last: bool, reuse_memory: bool
+    preset: str,
+    backbone: str,
+    size: int,
+    *,
+    batch: int,
+    iters: int,
+    device: str,
+    channels_last: bool,
+    reuse_memory: bool,
 ) -> dict:
     import torch
 
@@ -114,11 +122,11 @@ def main() -> None:
                     args.one[0],
                     args.one[1],
                     int(args.one[2]),
-                    args.batch,
-                    args.iters,
-                    args.device,
-                    args.channels_last,
-                    args.reuse_memory,
+                    batch=args.batch,
+                    iters=args.iters,
+                    device=args.device,
+                    channels_last=args.channels_last,
+                    reuse_memory=args.reuse_memory,
                 )
             )
         )

@@ -17,7 +17,7 @@ WOBBLE = {1: 0.2, 11: -0.1, 111: 0.3, 2: -0.2, 3: 0.1, 4: 0.0, 5: -0.3, 6: 0.2}
 GAIN = {"brick": 1.0, "grass": -2.0, "gravel": 4.0}  # ReContrast's gain over B differs by category
 
 
-def metric(preset: str, category: str, seed: int, budget: int, lr: float) -> dict[str, float]:
+def metric(preset: str, category: str, seed: int, budget: int, *, lr: float) -> dict[str, float]:
     """A learning curve: B flat at 80; ReContrast starts 3 below B and gains 1 point per doubling of the budget
     at the demo's learning rate (nothing at the paper's); E's normal/defect ratio above ReContrast's by 0.1."""
     steps = np.log2(budget / BUDGETS[0])
@@ -39,7 +39,7 @@ class FakeStudy:
 
     def run(self, preset: str, *, category=None, seed: int, eval_at, encoder_lr: float, **options):
         assert options["iterations"] == max(eval_at) and options["eval_subset"] == 0
-        rows = [{"iteration": b, **metric(preset, category or "brick", seed, b, encoder_lr)} for b in eval_at]
+        rows = [{"iteration": b, **metric(preset, category or "brick", seed, b, lr=encoder_lr)} for b in eval_at]
         return SimpleNamespace(history=pd.DataFrame(rows), out=None)
 
 

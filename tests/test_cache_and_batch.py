@@ -15,7 +15,7 @@ from rclib.runs import RunSpec
 from rclib.runs.cache import cache_key, cached_run, run_folder
 
 
-def _key(config, dataset="demo", category="brick", data="f1", pretrained=True) -> str:
+def _key(config, *, dataset="demo", category="brick", data="f1", pretrained=True) -> str:
     return cache_key(RunSpec(config, dataset, Path("unused"), category, pretrained, data))
 
 

@@ -185,7 +185,7 @@ def study(tmp_path, monkeypatch):
     return FakeStudy(tmp_path, known)
 
 
-def expected(treatment: str, control: str | None, categories, seeds, field_of) -> list[float]:
+def expected(treatment: str, control: str | None, categories, seeds, *, field_of) -> list[float]:
     """``d`` per seed by hand: the treatment's value minus the control's, averaged over the categories."""
     out = []
     for s in seeds:
@@ -215,7 +215,7 @@ PARTS = {  # part -> (treatment, control, categories, what is read of a run)
 def test_each_part_measures_the_paired_difference_by_hand(study, part):
     observed = {o.claim: o for o in measure(study)}[part]
     treatment, control, categories, field_of = PARTS[part]
-    want = expected(treatment, control, categories, seed_plan("demo").claim_seeds(part[:2]), field_of)
+    want = expected(treatment, control, categories, seed_plan("demo").claim_seeds(part[:2]), field_of=field_of)
     assert observed.values == pytest.approx(want, abs=1e-9)
     assert observed.ci.n == len(want) == observed.plan_seeds
 

@@ -78,7 +78,7 @@ def test_a_slurm_job_reads_as_running_until_it_ends(tmp_path, monkeypatch, state
 
 
 def rclib(
-    args: list[str], workdir: Path, timeout: int = 900, env: dict | None = None, rc: int | None = 0
+    args: list[str], workdir: Path, *, timeout: int = 900, env: dict | None = None, rc: int | None = 0
 ) -> subprocess.CompletedProcess:
     """``rclib grid ARGS`` in ``workdir``, its exit status checked against ``rc`` (None: not checked)."""
     cmd = [

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 spec = importlib.util.spec_from_file_location("package_imports", ROOT / "scripts" / "package_imports.py")
@@ -75,3 +78,29 @@ def test_the_drawing_of_the_imports_matches_the_code():
         LAYERS[e["from"]] > LAYERS[e["to"]] or {e["from"], e["to"]} == {"config", "data"} for e in described["edges"]
     )
     assert layout_problems(drawing.draw(described)) == []
+
+
+def long_positional_lists(root: Path, limit: int = 4) -> list[str]:
+    """Functions under ``root`` whose callers may pass more than ``limit`` arguments by position (self and cls
+    not counted; a dataclass's generated ``__init__`` is not a written function and is not seen)."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                positional = [a.arg for a in node.args.posonlyargs + node.args.args if a.arg not in ("self", "cls")]
+                if len(positional) > limit:
+                    found.append(
+                        f"{root.name}/{path.relative_to(root)}:{node.lineno} {node.name}({', '.join(positional)})"
+                    )
+    return found
+
+
+@pytest.mark.parametrize("part", ["rclib", "scripts", "benchmarks", "tests"])
+def test_no_positional_argument_list_longer_than_four(part):
+    assert long_positional_lists(ROOT / part) == []
+
+
+def test_a_long_positional_list_is_found(tmp_path):
+    (tmp_path / "f.py").write_text("def f(a, b, c, d, *, e):\n    pass\n\n\ndef g(self, a, b, c, d, e):\n    pass\n")
+    found = long_positional_lists(tmp_path)
+    assert len(found) == 1 and "g(a, b, c, d, e)" in found[0]

@@ -9,24 +9,14 @@ from ..config import ReContrastConfig
 from ..method.model import build_model
 
 
-def conv_backward_flops(  # positional: the signature of aten.convolution_backward, as torch calls it
-    grad_out_shape,
-    x_shape,
-    w_shape,
-    _bias,
-    _stride,
-    _padding,
-    _dilation,
-    transposed,
-    _output_padding,
-    groups,
-    output_mask,
-    out_shape=None,
-    **_,
-) -> int:
+def conv_backward_flops(grad_out_shape, x_shape, w_shape, *rest, out_shape=None, **_) -> int:
     """FLOPs of a convolution's backward: the input gradient and the weight gradient each cost what the
     forward costs. (torch's own formula ignores ``groups`` there and counts a depthwise convolution's
-    backward as a dense one's.)"""
+    backward as a dense one's.)
+
+    torch calls it with ``aten.convolution_backward``'s arguments in order: after the three shapes come
+    ``rest`` = (bias sizes, stride, padding, dilation, transposed, output padding, groups, output mask)."""
+    *_unused, transposed, _output_padding, _groups, output_mask = rest
     forward = conv_flop_count(list(x_shape), list(w_shape), list(grad_out_shape), transposed=transposed)
     return forward * (int(output_mask[0]) + int(output_mask[1]))
 
