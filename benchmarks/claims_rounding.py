@@ -1,8 +1,8 @@
 """Rounding must not decide a verdict: measure every claim of the demo profile again with every speed switch the
-demo adopts switched off (channels_last, frozen features computed once per run, bf16 where adopted: other float
-roundings of the same computation) and compare with the verdicts of ``make reproduce`` (``results/demo/
-claims.csv``). Writes ``rclib/paper/precomputed/claims_rounding.csv`` (shipped with the package: notebook 08 shows
-it).
+demo adopts switched off (of channels_last, frozen features computed once per run, AdamW's fused kernel and bf16,
+those the demo adopts: other float roundings of the same computation) and compare with the verdicts of
+``make reproduce`` (``results/demo/claims.csv``). Writes ``rclib/paper/precomputed/claims_rounding.csv``
+(shipped with the package: notebook 08 shows it).
 
     python benchmarks/claims_rounding.py     # after `make reproduce`; trains the claims' runs once more
     python benchmarks/claims_rounding.py --only channels_last   # one switch off, the others as the demo has them

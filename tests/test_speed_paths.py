@@ -7,15 +7,17 @@ import sys
 
 import matplotlib.pyplot as plt
 import pytest
+import torch
 
 from rclib import fit, get_preset
 from rclib.paper.figures import apply_style, savefig
+from rclib.paper.profiles import CPU_OVERRIDES
 from rclib.runs.runtime import _glibc
 
 
-def _cfg(**kw):
+def _cfg(preset="ReContrast", **kw):
     return get_preset(
-        "ReContrast",
+        preset,
         backbone="efficientnet_lite0",
         image_size=64,
         iterations=4,
@@ -96,3 +98,16 @@ def test_figures_are_byte_identical_on_rerun(tmp_path):
     for ext in ("png", "pdf"):
         assert (tmp_path / "a" / f"f.{ext}").read_bytes() == (tmp_path / "b" / f"f.{ext}").read_bytes()
     assert b"/FontFile2" in (tmp_path / "a" / "f.pdf").read_bytes()  # TrueType (fonttype 42)
+
+
+@pytest.mark.parametrize("switch", sorted(CPU_OVERRIDES))
+@pytest.mark.parametrize("preset", ["A", "B", "ReContrast"])
+def test_the_cpu_profiles_adopt_only_switches_that_train_the_same_bits(preset, switch, demo_root):
+    # a switch that changes float rounding can move a verdict, so the demo and smoke profiles adopt none
+    runs = [
+        fit(_cfg(preset, **{switch: value}), demo_root, "brick", dataset="demo", progress=False)
+        for value in (CPU_OVERRIDES[switch], not CPU_OVERRIDES[switch])
+    ]
+    assert runs[0].steps.loss.tolist() == runs[1].steps.loss.tolist()
+    first, second = (run.model.state_dict() for run in runs)
+    assert all(torch.equal(first[k], second[k]) for k in first)
