@@ -6,6 +6,12 @@ those the demo adopts: other float roundings of the same computation) and compar
 
     python benchmarks/claims_rounding.py     # after `make reproduce`; trains the claims' runs once more
     python benchmarks/claims_rounding.py --only channels_last   # one switch off, the others as the demo has them
+    python benchmarks/claims_rounding.py --off-claims benchmarks/results/claims_switches_off.csv   # trains nothing
+
+``--off-claims`` reads the switched-off side from a claims table measured earlier with exactly those switches off
+(its ``switches`` column names them; it must name every switch the demo adopts, each at its off value, and the
+others at the demo's values): ``claims_switches_off.csv`` is this check's run with channels_last, the frozen-feature
+cache and AdamW's fused kernel all off, which is the demo with its one remaining rounding switch off.
 
 The table names the switches it turned off (``switched off``) and the command that wrote it.
 """
@@ -31,9 +37,21 @@ ROOT = Path(__file__).resolve().parent.parent
 ROUNDING = {"channels_last": False, "cache_frozen_features": False, "fused_optimizer": False, "amp": "none"}
 
 
+def measured_off(path: Path, adopted: dict, parser: argparse.ArgumentParser) -> pd.DataFrame:
+    """The claims of ``path``, checked to have been measured with ``adopted`` off and every other switch as the
+    demo has it (the demo's off values for the switches it does not adopt)."""
+    off = pd.read_csv(path)
+    switches = dict(item.split("=") for item in off["switches"].iloc[0].split())
+    want = {k: str(adopted.get(k, v)) for k, v in ROUNDING.items() if k in switches or k in adopted}
+    if switches != want:
+        parser.error(f"--off-claims {path}: measured with {switches}, this check needs {want}")
+    return off
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", choices=sorted(ROUNDING), help="switch off only these (default: all)")
+    parser.add_argument("--off-claims", type=Path, help="the switched-off claims from this table instead of training")
     args = parser.parse_args()
     torch.set_num_threads(2)
     apply_style()
@@ -45,10 +63,13 @@ def main() -> None:
         if unadopted:
             parser.error(f"--only {' '.join(unadopted)}: the demo does not adopt it; adopted: {', '.join(adopted)}")
         adopted = {k: adopted[k] for k in args.only}
-    folder = "rounding" if not args.only else "rounding-" + "-".join(sorted(adopted))
-    profile = dataclasses.replace(demo, overrides={**demo.overrides, **adopted})
-    study = Study.of(profile, data_dir=ROOT / "data", results=ROOT / "results" / folder / "demo")
-    off = pd.DataFrame([o.row() for o in measure(study)])
+    if args.off_claims:
+        off = measured_off(args.off_claims, adopted, parser)
+    else:
+        folder = "rounding" if not args.only else "rounding-" + "-".join(sorted(adopted))
+        profile = dataclasses.replace(demo, overrides={**demo.overrides, **adopted})
+        study = Study.of(profile, data_dir=ROOT / "data", results=ROOT / "results" / folder / "demo")
+        off = pd.DataFrame([o.row() for o in measure(study)])
     on = pd.read_csv(ROOT / "results" / "demo" / "claims.csv")
     both = on.merge(off, on="claim", suffixes=(" on", " off"))
     keep = ["claim", "paper on"] + [
@@ -58,10 +79,16 @@ def main() -> None:
     table["same verdict"] = table["verdict on"] == table["verdict off"]
     table["switched off"] = " ".join(f"{k}={v}" for k, v in adopted.items())
     table["command"] = " ".join(
-        ["python benchmarks/claims_rounding.py", *(["--only", *args.only] if args.only else [])]
+        [
+            "python benchmarks/claims_rounding.py",
+            *(["--only", *args.only] if args.only else []),
+            *(["--off-claims", args.off_claims.resolve().relative_to(ROOT).as_posix()] if args.off_claims else []),
+        ]
     )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
     table["commit"] = commit.stdout.strip()
+    if args.off_claims:
+        table["off measured at"] = f"{off['commit'].iloc[0]} by {off['command'].iloc[0]}"
     out = ROOT / "rclib" / "paper" / "precomputed" / "claims_rounding.csv"
     table.to_csv(out, index=False, float_format="%.4g")
     print(table.drop(columns=["paper", "command", "commit"]).to_string(index=False))
