@@ -1,17 +1,17 @@
 """Rounding must not decide a verdict: measure every claim of the demo profile again with every speed switch the
-demo adopts switched off (of channels_last, frozen features computed once per run, AdamW's fused kernel and bf16,
-those the demo adopts: other float roundings of the same computation) and compare with the verdicts of
-``make reproduce`` (``results/demo/claims.csv``). Writes ``rclib/paper/precomputed/claims_rounding.csv``
-(shipped with the package: notebook 08 shows it).
+demo adopts switched off, and compare with the verdicts of ``make reproduce`` (``results/demo/claims.csv``). The
+switches checked are those that change float rounding or may (channels_last, AdamW's fused kernel and bf16 do; the
+frozen-feature cache computes the same bits on the CPUs measured, but another backend may round a batch differently).
+Writes ``rclib/paper/precomputed/claims_rounding.csv`` (shipped with the package: notebook 08 shows it) and the
+switched-off side on its own, with its switches, command and commit, as ``benchmarks/results/claims_switches_off.csv``.
 
     python benchmarks/claims_rounding.py     # after `make reproduce`; trains the claims' runs once more
-    python benchmarks/claims_rounding.py --only channels_last   # one switch off, the others as the demo has them
+    python benchmarks/claims_rounding.py --only cache_frozen_features   # some adopted switches off, not all
     python benchmarks/claims_rounding.py --off-claims benchmarks/results/claims_switches_off.csv   # trains nothing
 
-``--off-claims`` reads the switched-off side from a claims table measured earlier with exactly those switches off
-(its ``switches`` column names them; it must name every switch the demo adopts, each at its off value, and the
-others at the demo's values): ``claims_switches_off.csv`` is this check's run with channels_last, the frozen-feature
-cache and AdamW's fused kernel all off, which is the demo with its one remaining rounding switch off.
+``--off-claims`` reads the switched-off side from that file as an earlier run wrote it, after checking that it was
+measured with every switch of ``ROUNDING`` off: a demo that has since stopped adopting a switch is compared with the
+run that had it off already.
 
 The table names the switches it turned off (``switched off``) and the command that wrote it.
 """
@@ -33,18 +33,21 @@ from rclib.paper.profiles import get_profile
 from rclib.paper.study import Study
 
 ROOT = Path(__file__).resolve().parent.parent
-# the switches that change float rounding, and their value when switched off
+# the switches that change float rounding (or may, on another backend), and their value when switched off
 ROUNDING = {"channels_last": False, "cache_frozen_features": False, "fused_optimizer": False, "amp": "none"}
 
 
-def measured_off(path: Path, adopted: dict, parser: argparse.ArgumentParser) -> pd.DataFrame:
-    """The claims of ``path``, checked to have been measured with ``adopted`` off and every other switch as the
-    demo has it (the demo's off values for the switches it does not adopt)."""
+def switches_of(overrides: dict) -> str:
+    """``ROUNDING``'s switches as ``overrides`` set them (the configuration's defaults otherwise), as one string."""
+    return " ".join(f"{k}={overrides.get(k, getattr(ReContrastConfig(), k))}" for k in ROUNDING)
+
+
+def measured_off(path: Path, parser: argparse.ArgumentParser) -> pd.DataFrame:
+    """The claims of ``path``, checked to have been measured with every switch of ``ROUNDING`` off."""
     off = pd.read_csv(path)
-    switches = dict(item.split("=") for item in off["switches"].iloc[0].split())
-    want = {k: str(adopted.get(k, v)) for k, v in ROUNDING.items() if k in switches or k in adopted}
-    if switches != want:
-        parser.error(f"--off-claims {path}: measured with {switches}, this check needs {want}")
+    want = switches_of(ROUNDING)
+    if off["switches"].nunique() != 1 or off["switches"].iloc[0] != want:
+        parser.error(f"--off-claims {path}: measured with {sorted(set(off['switches']))}, this check needs {want}")
     return off
 
 
@@ -63,13 +66,24 @@ def main() -> None:
         if unadopted:
             parser.error(f"--only {' '.join(unadopted)}: the demo does not adopt it; adopted: {', '.join(adopted)}")
         adopted = {k: adopted[k] for k in args.only}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    commit = commit.stdout.strip()
     if args.off_claims:
-        off = measured_off(args.off_claims, adopted, parser)
+        if args.only:
+            parser.error("--off-claims compares with every switch off: leave out --only")
+        off = measured_off(args.off_claims, parser)
     else:
         folder = "rounding" if not args.only else "rounding-" + "-".join(sorted(adopted))
         profile = dataclasses.replace(demo, overrides={**demo.overrides, **adopted})
         study = Study.of(profile, data_dir=ROOT / "data", results=ROOT / "results" / folder / "demo")
         off = pd.DataFrame([o.row() for o in measure(study)])
+        off["switches"] = switches_of(profile.overrides)
+        off["command"] = " ".join(
+            ["python benchmarks/claims_rounding.py", *(["--only", *args.only] if args.only else [])]
+        )
+        off["commit"] = commit
+        if not args.only:
+            off.to_csv(ROOT / "benchmarks" / "results" / "claims_switches_off.csv", index=False, float_format="%.4g")
     on = pd.read_csv(ROOT / "results" / "demo" / "claims.csv")
     both = on.merge(off, on="claim", suffixes=(" on", " off"))
     keep = ["claim", "paper on"] + [
@@ -85,8 +99,7 @@ def main() -> None:
             *(["--off-claims", args.off_claims.resolve().relative_to(ROOT).as_posix()] if args.off_claims else []),
         ]
     )
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-    table["commit"] = commit.stdout.strip()
+    table["commit"] = commit
     if args.off_claims:
         table["off measured at"] = f"{off['commit'].iloc[0]} by {off['command'].iloc[0]}"
     out = ROOT / "rclib" / "paper" / "precomputed" / "claims_rounding.csv"

@@ -82,8 +82,8 @@ class ReContrastConfig:
     amp: Literal["none", "bf16", "fp16"] = "none"
     channels_last: bool = False
     compile: bool = False  # torch.compile the forward pass
-    # compute a frozen encoder's features of the training images once per run (rclib.runs.frozen): the same values up
-    # to float rounding, a step without the frozen encoder's forward pass
+    # compute a frozen encoder's features of the training images once per run (rclib.runs.frozen): a step without the
+    # frozen encoder's forward pass; the same bits on the CPUs measured (the tests check it on theirs)
     cache_frozen_features: bool = False
     fused_optimizer: bool = False  # AdamW's fused kernel: the same update up to float rounding, one pass per tensor
     compile_backend: str = "inductor"  # torch.compile backend ("aot_eager" checks graph capture without codegen)

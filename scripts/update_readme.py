@@ -72,7 +72,13 @@ def claims_section() -> str:
     else:
         check = (
             f"The last column is the verdict with {rounding['switched off'].iloc[0]} "
-            f"(`benchmarks/claims_rounding.py`): {int(same.sum())} of {len(claims)} verdicts are the same."
+            f"(`{rounding['command'].iloc[0]}`"
+            + (
+                f"; the switched-off side measured at {rounding['off measured at'].iloc[0]}"
+                if "off measured at" in rounding
+                else ""
+            )
+            + f"): {int(same.sum())} of {len(claims)} verdicts are the same."
         )
     return table(
         [

@@ -36,6 +36,12 @@ def test_depthwise_convolution_backward_is_counted_per_group():
         conv(x).sum().backward()
     forward = 2 * 8 * 9 * 10 * 10 * 2  # 2 FLOPs per multiply-add, 9 per output, 8 channels, 10x10, batch 2
     assert counter.get_total_flops() == 3 * forward  # forward + input gradient + weight gradient
+    frozen_input = flop_counter()
+    with frozen_input:
+        conv(x.detach()).sum().backward()
+    assert (
+        frozen_input.get_total_flops() == 2 * forward
+    )  # forward + weight gradient: output_mask says no input gradient
 
 
 def test_step_flops_grow_with_what_is_trained():

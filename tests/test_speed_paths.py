@@ -103,7 +103,8 @@ def test_figures_are_byte_identical_on_rerun(tmp_path):
 @pytest.mark.parametrize("switch", sorted(CPU_OVERRIDES))
 @pytest.mark.parametrize("preset", ["A", "B", "ReContrast"])
 def test_the_cpu_profiles_adopt_only_switches_that_train_the_same_bits(preset, switch, demo_root):
-    # a switch that changes float rounding can move a verdict, so the demo and smoke profiles adopt none
+    # a switch that changes float rounding can move a verdict, so the demo and smoke profiles adopt only switches that
+    # compute the same bits (each flipped alone from the preset's defaults)
     runs = [
         fit(_cfg(preset, **{switch: value}), demo_root, "brick", dataset="demo", progress=False)
         for value in (CPU_OVERRIDES[switch], not CPU_OVERRIDES[switch])

@@ -40,8 +40,8 @@ class Profile:
 
 # the CPU profiles' speed switches: frozen features computed once per run (the same numbers bit for bit, tested) and
 # freed CPU memory reused (changes nothing computed). channels_last and AdamW's fused kernel are faster too but change
-# float rounding, and with them off two of the 13 verdicts moved (benchmarks/claims_rounding.py): a switch that moves
-# a verdict is not adopted
+# float rounding, and with them off verdicts moved (the repository's benchmarks/claims_rounding.py measured it): a
+# switch that moves a verdict is not adopted, and the tests refuse a CPU switch that changes the bits
 CPU_OVERRIDES = {
     "cache_frozen_features": True,
     "reuse_cpu_memory": True,

@@ -16,7 +16,7 @@ def conv_backward_flops(grad_out_shape, x_shape, w_shape, *rest, out_shape=None,
 
     torch calls it with ``aten.convolution_backward``'s arguments in order: after the three shapes come
     ``rest`` = (bias sizes, stride, padding, dilation, transposed, output padding, groups, output mask)."""
-    *_unused, transposed, _output_padding, _groups, output_mask = rest
+    _bias, _stride, _padding, _dilation, transposed, _output_padding, _groups, output_mask = rest
     forward = conv_flop_count(list(x_shape), list(w_shape), list(grad_out_shape), transposed=transposed)
     return forward * (int(output_mask[0]) + int(output_mask[1]))
 

@@ -4,9 +4,10 @@ The training images are not augmented (Appendix C, as the official code) and a f
 without gradients, so its features of a training image are the same at every iteration. With
 ``config.cache_frozen_features`` :func:`frozen_features` computes them for the whole training set before the
 first step and every step reads its batch's rows (:meth:`rclib.method.model.ReContrast.forward`'s ``frozen``).
-A convolution rounds each image the same way whatever the other images of its batch, so on the machines measured the
-cached features are the same bits as those computed at every step, and training is bit-identical with and without
-the cache (tested; the repository's benchmarks/switch_identity.py measures it at the demo's settings).
+On the CPUs measured a convolution rounds each image the same way whatever the other images of its batch, so the
+cached features are the same bits as those computed at every step and training is bit-identical with and without the
+cache. That depends on the backend (oneDNN or cuDNN may pick another algorithm for another batch size), so the tests
+check it on the machine they run on, and the repository's benchmarks/switch_identity.py at the demo's settings.
 """
 
 from __future__ import annotations
