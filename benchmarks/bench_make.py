@@ -6,6 +6,9 @@ Writes ``benchmarks/results/make_targets.csv``; the README's table is generated 
     python benchmarks/bench_make.py --targets test --keep /tmp/c    # keep the clone (its results/, build/); the
                                                                     # other targets' rows stay in the CSV
 
+    python benchmarks/bench_make.py --recorded CLONE reproduce 95.2 0   # a target timed by hand in a fresh clone
+                                                                    # (its first target there, set-up included)
+
 Afterwards ``python benchmarks/bench_reproduce.py --record --root CLONE`` keeps the clone's per-notebook times
 and claims.
 """
@@ -53,8 +56,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", nargs="+", default=["test", "smoke", "reproduce"])
     parser.add_argument("--keep", type=Path, help="clone into this (new) folder and keep it")
+    parser.add_argument(
+        "--recorded",
+        nargs=4,
+        metavar=("CLONE", "TARGET", "MINUTES", "EXIT_CODE"),
+        help="record a target already run in the fresh clone CLONE as its first target (nothing is run)",
+    )
     args = parser.parse_args()
-    if args.keep:
+    if args.recorded:
+        clone, target, minutes, rc = args.recorded
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True)
+        rows = [
+            {
+                "target": f"make {target}",
+                "minutes": round(float(minutes), 1),
+                "exit_code": int(rc),
+                "includes_setup": True,
+                "commit": commit.stdout.strip(),
+                "machine": machine(),
+            }
+        ]
+    elif args.keep:
         rows = run_targets(args.keep, args.targets)
     else:
         with tempfile.TemporaryDirectory(prefix="rclib-clone-") as tmp:
