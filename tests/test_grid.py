@@ -147,7 +147,7 @@ def test_local_grid_runs_merges_and_submits_only_what_is_missing(tmp_path):
     assert sum(row["done"] for row in report["per_table"].values()) == 4
 
 
-def _run_folder(workdir: Path) -> Path:
+def _run_folder(workdir: Path, overrides: dict | None = None) -> Path:
     request = GridRequest(
         datasets=("demo",),
         presets=("ReContrast",),
@@ -155,7 +155,7 @@ def _run_folder(workdir: Path) -> Path:
         seeds=(5,),
         data_dir=workdir / "data",
         results_root=workdir / "results",
-        overrides={"iterations": 40, "eval_every": 20},
+        overrides=overrides or {"iterations": 40, "eval_every": 20},
     )
     jobs = expand(get_profile("smoke"), request)
     return jobs[0].folder
@@ -256,3 +256,28 @@ def test_slurm_cancelled_job_resumes_to_the_same_metrics(tmp_path, slurm, uninte
     assert not (folder / "metrics.json").exists()
     rclib([*LONG_JOB, "--executor", "slurm", "--wait"], work, env=slurm)
     assert_resumed(folder, uninterrupted)
+
+
+# a job longer than its one-minute Slurm time limit: signalled 30 s before the limit, submitit checkpoints it and
+# requeues it, and the requeued job resumes from its last checkpoint (up to 10 times on a slow machine)
+TIMED_OUT_JOB = [*LONG_JOB[:-5], "--set", "iterations=400", "eval_every=200", "--checkpoint-every", "10"]
+ON_SLURM = ["--executor", "slurm", "--time-min", "1", "--signal-delay-s", "30", "--max-timeouts", "10"]
+
+
+def test_slurm_job_over_its_time_limit_is_requeued_and_finishes_from_its_checkpoint(tmp_path, slurm):
+    reference, work = tmp_path / "reference", tmp_path / "work"
+    for folder in (reference, work):
+        folder.mkdir()
+    rclib(TIMED_OUT_JOB, reference)  # uninterrupted, before the Slurm job (not beside it: both would slow down)
+    rclib([*TIMED_OUT_JOB, *ON_SLURM, "--wait"], work, env=slurm)
+    overrides = {"iterations": 400, "eval_every": 200}
+    folder, expected = (_run_folder(w, overrides) for w in (work, reference))
+    record = json.loads((folder / "metrics.json").read_text())
+    sessions = record["sessions"]
+    assert len(sessions) >= 2, f"the job was never requeued: {sessions}"
+    assert sessions[0]["start"] == 0 and sessions[-1]["stop"] == 400, sessions
+    resumed = zip(sessions[:-1], sessions[1:], strict=True)
+    assert all(a["stop"] == b["start"] > 0 for a, b in resumed), sessions  # each run resumed, none retrained
+    logs = "".join(p.read_text() for p in (work / "results" / "smoke" / "grid" / "logs").glob("*_log.*"))
+    assert "this job is timed-out" in logs and "Requeued job" in logs  # submitit's own words, not a resubmission
+    assert record["last"] == json.loads((expected / "metrics.json").read_text())["last"]

@@ -64,6 +64,21 @@ def test_a_job_killed_on_another_node_is_asked_of_slurm(tmp_path, monkeypatch):
         assert read_owner(tmp_path / "run")["pid"] == os.getpid()
 
 
+def test_a_requeued_job_takes_over_the_lock_its_earlier_run_left(tmp_path, monkeypatch):
+    """Requeued after a time limit, a job runs again under its own id, which Slurm reports as RUNNING: the lock
+    that job's killed earlier process left must not block it, while a lock of another job still does."""
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("SLURM_JOB_ID", "999")
+    fake_squeue(tmp_path / "bin", "RUNNING")
+    write_lock(tmp_path / "other", slurm_job="998")
+    with pytest.raises(RunBusy, match="Slurm job 998"):
+        acquire(tmp_path / "other")
+    write_lock(tmp_path / "run", slurm_job="999")  # the same job id, another (earlier) process
+    assert lock_owner(tmp_path / "run") is None
+    with run_lock(tmp_path / "run"):
+        assert lock_owner(tmp_path / "run") == f"process {os.getpid()} on {socket.gethostname()}, Slurm job 999"
+
+
 def test_a_lock_of_another_host_outside_slurm_counts_as_alive_and_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no squeue here either
     write_lock(tmp_path / "run")

@@ -40,6 +40,8 @@ class Executor:
     partition: str | None = None
     gpus_per_job: int = 0
     time_min: int = 24 * 60
+    signal_delay_s: int = 90  # Slurm: seconds before the time limit that submitit is signalled to checkpoint
+    max_timeouts: int = 3  # Slurm: requeues after a time limit before a job counts as failed
     array_parallelism: int = 64
     account: str | None = None
     cpus_per_job: int | None = None
@@ -47,12 +49,13 @@ class Executor:
     def make(self, logs: Path) -> submitit.AutoExecutor:
         if self.kind not in ("slurm", "local"):
             raise ValueError(f"executor {self.kind!r}: expected 'slurm' or 'local'")
-        executor = submitit.AutoExecutor(folder=logs, cluster=self.kind)
+        executor = submitit.AutoExecutor(folder=logs, cluster=self.kind, slurm_max_num_timeout=self.max_timeouts)
         params: dict[str, Any] = {"timeout_min": self.time_min, "gpus_per_node": self.gpus_per_job, "name": "rclib"}
         if self.cpus_per_job:
             params["cpus_per_task"] = self.cpus_per_job
         if self.kind == "slurm":
             params["slurm_array_parallelism"] = self.array_parallelism
+            params["slurm_signal_delay_s"] = self.signal_delay_s
             if self.partition:
                 params["slurm_partition"] = self.partition
             if self.account:

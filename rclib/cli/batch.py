@@ -36,6 +36,15 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus-per-job", type=int, default=0, help="GPUs per job (default: 0)")
     p.add_argument("--cpus-per-job", type=int, help="CPUs per job (default: the executor's)")
     p.add_argument("--time-min", type=int, default=24 * 60, help="time limit of one job, minutes")
+    p.add_argument(
+        "--signal-delay-s",
+        type=int,
+        default=90,
+        help="Slurm: seconds before the time limit at which a job checkpoints and requeues itself (default: 90)",
+    )
+    p.add_argument(
+        "--max-timeouts", type=int, default=3, help="Slurm: requeues after a time limit before a job fails (default: 3)"
+    )
     p.add_argument("--array-parallelism", type=int, default=64, help="Slurm: array jobs running at once")
     p.add_argument("--checkpoint-every", type=int, default=100, help="iterations between checkpoints")
     add_set(p, "change configuration fields of every job")
@@ -105,6 +114,8 @@ def grid_command(args: argparse.Namespace) -> int:
         partition=args.partition,
         gpus_per_job=args.gpus_per_job,
         time_min=args.time_min,
+        signal_delay_s=args.signal_delay_s,
+        max_timeouts=args.max_timeouts,
         array_parallelism=args.array_parallelism,
         account=args.account,
         cpus_per_job=args.cpus_per_job,

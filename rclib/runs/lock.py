@@ -69,7 +69,12 @@ def slurm_job_alive(job: str) -> bool | None:
 
 
 def owner_alive(owner: dict) -> bool:
-    """Whether the owner of a lock is alive, as far as can be known (unknown: alive)."""
+    """Whether the owner of a lock is alive, as far as can be known (unknown: alive). A lock of this very Slurm job
+    taken by another process was left by an earlier run of it: a job requeued after a time limit or a preemption
+    runs again under the same id (one task per job), so that owner is gone."""
+    job = owner.get("slurm_job")
+    if job and str(job) == os.environ.get("SLURM_JOB_ID"):
+        return (owner.get("host"), owner.get("pid")) == (socket.gethostname(), os.getpid())
     if owner.get("slurm_job"):
         alive = slurm_job_alive(str(owner["slurm_job"]))
         if alive is not None:
