@@ -75,8 +75,8 @@ def owner_alive(owner: dict) -> bool:
     job = owner.get("slurm_job")
     if job and str(job) == os.environ.get("SLURM_JOB_ID"):
         return (owner.get("host"), owner.get("pid")) == (socket.gethostname(), os.getpid())
-    if owner.get("slurm_job"):
-        alive = slurm_job_alive(str(owner["slurm_job"]))
+    if job:
+        alive = slurm_job_alive(str(job))
         if alive is not None:
             return alive
     if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
