@@ -77,6 +77,31 @@ def test_a_slurm_job_reads_as_running_until_it_ends(tmp_path, monkeypatch, state
     assert status.status_of(job, records.iloc[:0]) == "missing"
 
 
+def test_a_job_a_wait_saw_fail_fails_the_grid_while_slurm_still_calls_it_running(tmp_path, monkeypatch, capsys):
+    # right after a Slurm job ends, sacct may still say RUNNING: the failure the wait saw must set the exit status
+    from types import SimpleNamespace
+
+    from rclib.batch import status, submit
+    from rclib.cli.batch import grid_report
+
+    monkeypatch.setattr(status, "slurm_state", lambda job_id, logs: "RUNNING")
+    jobs = expand(get_profile("smoke"), _request(tmp_path, {"iterations": 40, "eval_every": 20}))
+    logs = tmp_path / "logs"
+    submit._record(jobs[0].results, [(jobs[0], SimpleNamespace(job_id="7"))], "slurm", logs)
+
+    def raises() -> None:
+        raise RuntimeError("the job died")
+
+    failing = SimpleNamespace(result=raises, paths=SimpleNamespace(stderr=logs / "7_0_log.err"))
+    assert grid_report(jobs, as_json=True) == 0  # by its status alone the job is still running
+    failed = submit._wait([failing], jobs)
+    assert failed == jobs
+    capsys.readouterr()
+    assert grid_report(jobs, as_json=True, failed=failed) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["failed"]) == 1 and "7_0_log.err" in report["failed"][0]
+
+
 def rclib(
     args: list[str], workdir: Path, *, timeout: int = 900, env: dict | None = None, rc: int | None = 0
 ) -> subprocess.CompletedProcess:
@@ -147,18 +172,21 @@ def test_local_grid_runs_merges_and_submits_only_what_is_missing(tmp_path):
     assert sum(row["done"] for row in report["per_table"].values()) == 4
 
 
-def _run_folder(workdir: Path, overrides: dict | None = None) -> Path:
-    request = GridRequest(
+def _request(workdir: Path, overrides: dict) -> GridRequest:
+    """The grid request of LONG_JOB (or TIMED_OUT_JOB) run in ``workdir``."""
+    return GridRequest(
         datasets=("demo",),
         presets=("ReContrast",),
         categories=("brick",),
         seeds=(5,),
         data_dir=workdir / "data",
         results_root=workdir / "results",
-        overrides=overrides or {"iterations": 40, "eval_every": 20},
+        overrides=overrides,
     )
-    jobs = expand(get_profile("smoke"), request)
-    return jobs[0].folder
+
+
+def _run_folder(workdir: Path, overrides: dict | None = None) -> Path:
+    return expand(get_profile("smoke"), _request(workdir, overrides or {"iterations": 40, "eval_every": 20}))[0].folder
 
 
 def _wait_for(path: Path, seconds: float) -> None:

@@ -71,17 +71,26 @@ def local_slots() -> int:
     return max(torch.cuda.device_count(), 1) if torch.cuda.is_available() else 1
 
 
-def submit(jobs: Sequence[GridJob], executor: Executor, wait: bool | None = None) -> list:
+@dataclass(frozen=True)
+class Submission:
+    """What :func:`submit` did: the submitit jobs it submitted, and the grid jobs a wait saw fail (the status
+    read from Slurm right after a job ends may still call it running)."""
+
+    handles: list
+    failed: list[GridJob]
+
+
+def submit(jobs: Sequence[GridJob], executor: Executor, wait: bool | None = None) -> Submission:
     """Submit the jobs that are neither done nor running (a Slurm job array, or waves of local jobs). Local
-    jobs are waited for; Slurm jobs only when ``wait``. Returns the submitit jobs."""
+    jobs are waited for; Slurm jobs only when ``wait``."""
     status = statuses(jobs)
     todo = [j for j in jobs if status[j] in ("missing", "failed")]
     if not todo:
-        return []
+        return Submission([], [])
     results = todo[0].results
     logs = results / "grid" / "logs"
     runner = executor.make(logs)
-    submitted = []
+    submitted, failed = [], []
     slots = len(todo) if executor.kind == "slurm" else local_slots()
     for start in range(0, len(todo), slots):
         wave = todo[start : start + slots]
@@ -90,8 +99,8 @@ def submit(jobs: Sequence[GridJob], executor: Executor, wait: bool | None = None
         _record(results, list(zip(wave, handles, strict=True)), executor.kind, logs)
         submitted += handles
         if executor.kind == "local" or wait:
-            _wait(handles, wave)
-    return submitted
+            failed += _wait(handles, wave)
+    return Submission(submitted, failed)
 
 
 def _record(results: Path, submitted: list[tuple[GridJob, Any]], kind: str, logs: Path) -> None:
@@ -107,10 +116,13 @@ def _record(results: Path, submitted: list[tuple[GridJob, Any]], kind: str, logs
     rows.to_csv(path, mode="a", header=not path.exists(), index=False)
 
 
-def _wait(handles: Sequence, jobs: Sequence[GridJob]) -> None:
-    """Wait for every job; a failure is reported with its log and the others go on."""
+def _wait(handles: Sequence, jobs: Sequence[GridJob]) -> list[GridJob]:
+    """Wait for every job; a failure is reported with its log and the others go on. Returns the failed jobs."""
+    failed = []
     for handle, job in zip(handles, jobs, strict=True):
         try:
             handle.result()
         except Exception as err:  # noqa: BLE001 - one job's failure must not stop the grid
             print(f"{job.label}: failed ({type(err).__name__}); log {handle.paths.stderr}")
+            failed.append(job)
+    return failed

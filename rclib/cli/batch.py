@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from .options import add_set, add_switch, overrides
@@ -120,26 +121,28 @@ def grid_command(args: argparse.Namespace) -> int:
         account=args.account,
         cpus_per_job=args.cpus_per_job,
     )
-    submitted = submit.submit(grid, executor, wait=args.wait)
-    print(f"{len(submitted)} job(s) submitted to {args.executor}; {len(grid) - len(submitted)} done or running")
-    return grid_report(grid, as_json=args.json)
+    done = submit.submit(grid, executor, wait=args.wait)
+    print(f"{len(done.handles)} job(s) submitted to {args.executor}; {len(grid) - len(done.handles)} done or running")
+    return grid_report(grid, as_json=args.json, failed=done.failed)
 
 
-def grid_report(grid: list, *, as_json: bool) -> int:
-    """Print the grid's status per table (or as JSON); exit status 1 when a job has failed, 0 otherwise."""
+def grid_report(grid: list, *, as_json: bool, failed: Sequence = ()) -> int:
+    """Print the grid's status per table (or as JSON); exit status 1 when a job has failed (in its status, or
+    in ``failed``: jobs a wait saw fail), 0 otherwise."""
     from ..batch import status
 
     now = status.statuses(grid)
+    now.update({job: "failed" for job in failed if now[job] != "done"})
     table = status.status_table(grid, now)
-    failed = status.failures(grid, now)
+    lines = status.failures(grid, now)
     if as_json:
         counts = {str(name): {k: int(v) for k, v in row.items()} for name, row in table.iterrows()}
-        print(json.dumps({"jobs": len(grid), "per_table": counts, "failed": failed}, indent=1))
+        print(json.dumps({"jobs": len(grid), "per_table": counts, "failed": lines}, indent=1))
     else:
         print(table.to_string())
-        for line in failed:
+        for line in lines:
             print(line)
-    return 1 if failed else 0
+    return 1 if lines else 0
 
 
 def reproduce_command(args: argparse.Namespace) -> int:
