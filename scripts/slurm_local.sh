@@ -50,8 +50,18 @@ MpiDefault=none
 ReturnToService=2
 KillWait=5
 MinJobAge=600
+# a requeued job waits this long before it may start again, and the scheduler looks at pending jobs this often
+# (Slurm's defaults, 120 s and 60 s, would dominate the requeue tests)
+AuthInfo=cred_expire=10
+SchedulerParameters=bf_interval=5,sched_interval=5
+# preemption as on a shared cluster: a job of the partition "urgent" requeues a job of "debug" that holds what it
+# needs, after sending it the user's signal (submitit's USR2) and a grace time to checkpoint in
+PreemptType=preempt/partition_prio
+PreemptMode=REQUEUE
+SlurmctldParameters=preempt_send_user_signal
 $node State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP PriorityTier=1 GraceTime=60
+PartitionName=urgent Nodes=ALL MaxTime=INFINITE State=UP PriorityTier=2 PreemptMode=OFF
 EOF
   cat >"$DIR/slurmdbd.conf" <<EOF
 AuthType=auth/munge

@@ -286,26 +286,69 @@ def test_slurm_cancelled_job_resumes_to_the_same_metrics(tmp_path, slurm, uninte
     assert_resumed(folder, uninterrupted)
 
 
-# a job longer than its one-minute Slurm time limit: signalled 30 s before the limit, submitit checkpoints it and
-# requeues it, and the requeued job resumes from its last checkpoint (up to 10 times on a slow machine)
-TIMED_OUT_JOB = [*LONG_JOB[:-5], "--set", "iterations=400", "eval_every=200", "--checkpoint-every", "10"]
-ON_SLURM = ["--executor", "slurm", "--time-min", "1", "--signal-delay-s", "30", "--max-timeouts", "10"]
+# a job longer than its one-minute Slurm time limit: signalled before the limit, submitit checkpoints it and requeues
+# it, and the requeued job resumes from its last checkpoint (up to 10 times on a slow machine). Slurm checks time
+# limits every 30 s, so it signals between 30 s and 0 s earlier than asked: with 15 s asked the signal comes 15-45 s
+# after the start (with 30 s asked it came 4 s after the start, before submitit could catch it, and the job died)
+TIMED_OUT_JOB = [*LONG_JOB[:-5], "--set", "iterations=500", "eval_every=250", "--checkpoint-every", "10"]
+TIMED_OUT_OVERRIDES = {"iterations": 500, "eval_every": 250}
+ON_SLURM = ["--executor", "slurm", "--time-min", "1", "--signal-delay-s", "15", "--max-timeouts", "10"]
 
 
-def test_slurm_job_over_its_time_limit_is_requeued_and_finishes_from_its_checkpoint(tmp_path, slurm):
-    reference, work = tmp_path / "reference", tmp_path / "work"
-    for folder in (reference, work):
-        folder.mkdir()
-    rclib(TIMED_OUT_JOB, reference)  # uninterrupted, before the Slurm job (not beside it: both would slow down)
-    rclib([*TIMED_OUT_JOB, *ON_SLURM, "--wait"], work, env=slurm)
-    overrides = {"iterations": 400, "eval_every": 200}
-    folder, expected = (_run_folder(w, overrides) for w in (work, reference))
-    record = json.loads((folder / "metrics.json").read_text())
+@pytest.fixture(scope="module")
+def uninterrupted_long(tmp_path_factory) -> dict:
+    """The last metrics of TIMED_OUT_JOB run without interruption, on the local executor: before the Slurm job, not
+    beside it (on 2 cores both would slow down, and the Slurm job would time out too often)."""
+    reference = tmp_path_factory.mktemp("reference")
+    rclib(TIMED_OUT_JOB, reference)
+    return json.loads((_run_folder(reference, TIMED_OUT_OVERRIDES) / "metrics.json").read_text())["last"]
+
+
+def assert_requeued(work: Path, uninterrupted: dict, case: str) -> None:
+    """The run of ``work`` was requeued by submitit (its log says the job was ``case``) at least once, each session
+    resumed where the one before stopped (none retrained from 0), and it ended with the uninterrupted metrics."""
+    record = json.loads((_run_folder(work, TIMED_OUT_OVERRIDES) / "metrics.json").read_text())
     sessions = record["sessions"]
     assert len(sessions) >= 2, f"the job was never requeued: {sessions}"
-    assert sessions[0]["start"] == 0 and sessions[-1]["stop"] == 400, sessions
+    assert sessions[0]["start"] == 0 and sessions[-1]["stop"] == TIMED_OUT_OVERRIDES["iterations"], sessions
     resumed = zip(sessions[:-1], sessions[1:], strict=True)
-    assert all(a["stop"] == b["start"] > 0 for a, b in resumed), sessions  # each run resumed, none retrained
+    assert all(a["stop"] == b["start"] > 0 for a, b in resumed), sessions
     logs = "".join(p.read_text() for p in (work / "results" / "smoke" / "grid" / "logs").glob("*_log.*"))
-    assert "this job is timed-out" in logs and "Requeued job" in logs  # submitit's own words, not a resubmission
-    assert record["last"] == json.loads((expected / "metrics.json").read_text())["last"]
+    assert f"this job is {case}" in logs and "Requeued job" in logs  # submitit's own words, not a resubmission
+    assert record["last"] == uninterrupted
+
+
+def test_slurm_job_over_its_time_limit_is_requeued_and_finishes_from_its_checkpoint(
+    tmp_path, slurm, uninterrupted_long
+):
+    rclib([*TIMED_OUT_JOB, *ON_SLURM, "--wait"], tmp_path, env=slurm)
+    assert_requeued(tmp_path, uninterrupted_long, "timed-out")
+
+
+def test_slurm_job_preempted_by_an_urgent_job_is_requeued_and_finishes_from_its_checkpoint(
+    tmp_path, slurm, uninterrupted_long
+):
+    # the cluster preempts: a job of the higher-priority partition "urgent" needs the whole node, so Slurm sends the
+    # running job submitit's signal (scripts/slurm_local.sh: preempt_send_user_signal, a grace time), submitit
+    # checkpoints and requeues it, the urgent job runs, then the requeued job resumes (its time limit is a day away)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, **slurm}
+    cmd = [sys.executable, "-m", "rclib", "grid", *TIMED_OUT_JOB, "--executor", "slurm", "--wait"]
+    cmd += ["--data-dir", str(work / "data"), "--results", str(work / "results")]
+    grid = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for(_run_folder(work, TIMED_OUT_OVERRIDES) / "checkpoint.pt", 300)
+        urgent = ["sbatch", "--parsable", "--partition", "urgent", "--exclusive", "--output", "/dev/null"]
+        urgent_id = subprocess.run(
+            [*urgent, "--wrap", "sleep 1"], check=True, env=env, capture_output=True, text=True, timeout=30
+        ).stdout.strip()
+        out, _ = grid.communicate(timeout=600)
+    finally:
+        grid.kill()
+    assert grid.returncode == 0, out[-3000:]
+    assert_requeued(work, uninterrupted_long, "preempted")
+    states = subprocess.run(
+        ["sacct", "-n", "-X", "-j", urgent_id, "-o", "State"], env=env, capture_output=True, text=True, timeout=30
+    ).stdout.split()
+    assert states == ["COMPLETED"], states  # the urgent job ran
