@@ -121,9 +121,10 @@ def grid_command(args: argparse.Namespace) -> int:
         account=args.account,
         cpus_per_job=args.cpus_per_job,
     )
-    done = submit.submit(grid, executor, wait=args.wait)
-    print(f"{len(done.handles)} job(s) submitted to {args.executor}; {len(grid) - len(done.handles)} done or running")
-    return grid_report(grid, as_json=args.json, failed=done.failed)
+    submission = submit.submit(grid, executor, wait=args.wait)
+    submitted = len(submission.handles)
+    print(f"{submitted} job(s) submitted to {args.executor}; {len(grid) - submitted} done or running")
+    return grid_report(grid, as_json=args.json, failed=submission.failed)
 
 
 def grid_report(grid: list, *, as_json: bool, failed: Sequence = ()) -> int:
