@@ -103,10 +103,19 @@ start() {
   wait_for 30 slurmctld scontrol ping
   [ -f "$DIR/slurmd.pid" ] && kill -0 "$(cat "$DIR/slurmd.pid")" 2>/dev/null || slurmd -f "$CONF"
   wait_for 30 "the node" sh -c "sinfo -h -o %t | grep -qE '^(idle|mix|alloc)'"
+  # jobs the saved state still lists from an earlier start are ghosts (their processes died with that cluster, and
+  # one listed as running would hold the node forever): cancel them, then wait for the node to be free
+  squeue -h -o %A | xargs -r scancel
+  wait_for 60 "the node, free of earlier jobs" sh -c "[ -z \"\$(squeue -h -o %A)\" ] && sinfo -h -o %t | grep -qx idle"
   echo "export SLURM_CONF=$CONF"
 }
 
 stop() {
+  # cancel what is still queued or running first, so that no job outlives the cluster in its saved state
+  if [ -f "$DIR/slurmctld.pid" ] && kill -0 "$(cat "$DIR/slurmctld.pid")" 2>/dev/null; then
+    squeue -h -o %A 2>/dev/null | xargs -r scancel 2>/dev/null || true
+    for _ in $(seq 20); do [ -z "$(squeue -h -o %A 2>/dev/null)" ] && break; sleep 0.5; done
+  fi
   for daemon in slurmd slurmctld slurmdbd; do
     if [ -f "$DIR/$daemon.pid" ]; then
       pid=$(cat "$DIR/$daemon.pid")
