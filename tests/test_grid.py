@@ -102,11 +102,9 @@ def test_a_job_a_wait_saw_fail_fails_the_grid_while_slurm_still_calls_it_running
     assert len(report["failed"]) == 1 and "7_0_log.err" in report["failed"][0]
 
 
-def rclib(
-    args: list[str], workdir: Path, *, timeout: int = 900, env: dict | None = None, rc: int | None = 0
-) -> subprocess.CompletedProcess:
-    """``rclib grid ARGS`` in ``workdir``, its exit status checked against ``rc`` (None: not checked)."""
-    cmd = [
+def grid_command(args: list[str], workdir: Path) -> list[str]:
+    """The command line of ``rclib grid ARGS`` with its data and results under ``workdir``."""
+    return [
         sys.executable,
         "-m",
         "rclib",
@@ -117,8 +115,19 @@ def rclib(
         "--results",
         str(workdir / "results"),
     ]
+
+
+def rclib(
+    args: list[str], workdir: Path, *, timeout: int = 900, env: dict | None = None, rc: int | None = 0
+) -> subprocess.CompletedProcess:
+    """``rclib grid ARGS`` in ``workdir``, its exit status checked against ``rc`` (None: not checked)."""
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, cwd=workdir, env={**os.environ, **(env or {})}
+        grid_command(args, workdir),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=workdir,
+        env={**os.environ, **(env or {})},
     )
     assert rc is None or proc.returncode == rc, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
@@ -216,18 +225,9 @@ def assert_resumed(folder: Path, uninterrupted: dict) -> None:
 def test_local_job_killed_mid_run_resumes_to_the_same_metrics(tmp_path, uninterrupted):
     work = tmp_path / "work"
     work.mkdir()
-    cmd = [
-        sys.executable,
-        "-m",
-        "rclib",
-        "grid",
-        *LONG_JOB,
-        "--data-dir",
-        str(work / "data"),
-        "--results",
-        str(work / "results"),
-    ]
-    first = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(
+        grid_command(LONG_JOB, work), cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         folder = _run_folder(work)
         _wait_for(folder / "checkpoint.pt", 300)
@@ -334,8 +334,7 @@ def test_slurm_job_preempted_by_an_urgent_job_is_requeued_and_finishes_from_its_
     work = tmp_path / "work"
     work.mkdir()
     env = {**os.environ, **slurm}
-    cmd = [sys.executable, "-m", "rclib", "grid", *TIMED_OUT_JOB, "--executor", "slurm", "--wait"]
-    cmd += ["--data-dir", str(work / "data"), "--results", str(work / "results")]
+    cmd = grid_command([*TIMED_OUT_JOB, "--executor", "slurm", "--wait"], work)
     grid = subprocess.Popen(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         _wait_for(_run_folder(work, TIMED_OUT_OVERRIDES) / "checkpoint.pt", 300)
