@@ -102,6 +102,30 @@ def test_a_job_a_wait_saw_fail_fails_the_grid_while_slurm_still_calls_it_running
     assert len(report["failed"]) == 1 and "7_0_log.err" in report["failed"][0]
 
 
+def test_a_failed_job_is_listed_with_its_log_and_the_others_go_on(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    from rclib.batch import submit
+
+    request = GridRequest(datasets=("demo",), presets=("A", "B", "C"), categories=("brick",), seeds=(1,))
+    jobs = expand(get_profile("smoke"), request)
+    waited = []
+
+    def handle(job_id: str, fails: bool) -> SimpleNamespace:
+        def result() -> None:
+            waited.append(job_id)
+            if fails:
+                raise RuntimeError("out of memory")
+
+        return SimpleNamespace(result=result, paths=SimpleNamespace(stderr=tmp_path / f"{job_id}_0_log.err"))
+
+    failed = submit._wait([handle("7", False), handle("8", True), handle("9", False)], jobs)
+    assert waited == ["7", "8", "9"]  # the jobs after the failed one were waited for too
+    assert failed == [jobs[1]]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"{jobs[1].label}: failed (RuntimeError); log {tmp_path / '8_0_log.err'}"]
+
+
 def grid_command(args: list[str], workdir: Path) -> list[str]:
     """The command line of ``rclib grid ARGS`` with its data and results under ``workdir``."""
     return [
@@ -174,8 +198,7 @@ def test_local_grid_runs_merges_and_submits_only_what_is_missing(tmp_path):
     assert sorted(merged.preset) == ["A", "B"] and (merged["I-AUROC count"] == 2).all()
     assert merged["I-AUROC std"].notna().all()
     assert "0 job(s) submitted" in rclib(SMOKE_GRID, tmp_path).stdout  # a rerun submits nothing
-    status = rclib([*SMOKE_GRID, "--status"], tmp_path).stdout
-    assert "4" in status.splitlines()[-1]  # four done
+    assert ": failed" not in rclib([*SMOKE_GRID, "--status"], tmp_path).stdout  # no failed job listed; exit 0
     report = json.loads(rclib([*SMOKE_GRID, "--status", "--json"], tmp_path).stdout)
     assert report["jobs"] == 4 and report["failed"] == []
     assert sum(row["done"] for row in report["per_table"].values()) == 4
@@ -252,12 +275,23 @@ def slurm():
     require(
         not missing, f"Slurm tests need {', '.join(missing)}: apt-get install slurm-wlm slurmdbd munge mariadb-server"
     )
+    before = running_daemons()
     try:
         proc = subprocess.run(["bash", str(SLURM_SCRIPT), "start"], capture_output=True, text=True, timeout=240)
         require(proc.returncode == 0, f"the local Slurm cluster did not start: {(proc.stderr or proc.stdout)[-500:]}")
         yield {"SLURM_CONF": proc.stdout.strip().split("=", 1)[1]}
     finally:  # every daemon the script started is stopped, whatever happened
         subprocess.run(["bash", str(SLURM_SCRIPT), "stop"], capture_output=True, timeout=120)
+    left = running_daemons() - before
+    assert not left, f"scripts/slurm_local.sh stop left {sorted(left)} running"
+
+
+DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
+
+
+def running_daemons() -> set[str]:
+    """Which of the local cluster's daemons run now."""
+    return {d for d in DAEMONS if subprocess.run(["pgrep", "-x", d], capture_output=True).returncode == 0}
 
 
 def test_slurm_job_array_runs_the_smoke_grid(tmp_path, slurm):

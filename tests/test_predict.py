@@ -163,3 +163,24 @@ def test_a_run_without_its_pixel_threshold_needs_one_given(folder_run, tmp_path,
     (old / "threshold.json").unlink()
     assert main([*argv[:-3], "--out", str(tmp_path / "q")]) == 2
     assert "records no thresholds (runs on --dataset folder do)" in capsys.readouterr().err
+
+
+def test_a_given_threshold_decides_every_image_and_is_recorded(folder_run, tmp_path):
+    run_dir, images = folder_run
+    argv = ["predict", "--run", str(run_dir), str(images), "--no-overlays", "--no-progress"]
+    recorded = pd.read_csv(_predicted(argv, tmp_path / "recorded"))
+    middle = float(np.median(recorded.score))  # half the images on each side of it
+    for given, out in ((middle, "middle"), (recorded.score.max() + 1, "above"), (recorded.score.min() - 1, "below")):
+        table = pd.read_csv(_predicted([*argv, "--threshold", str(given)], tmp_path / out))
+        assert np.allclose(table.score, recorded.score, atol=1e-6)  # the scores do not move, only the decisions
+        assert (table.threshold == given).all()
+        assert list(table.decision == "anomalous") == list(table.score >= given), out
+        saved = json.loads((tmp_path / out / "predict.json").read_text())["thresholds"]
+        assert saved["value"] == given and saved["method"] == "given"
+    assert (pd.read_csv(tmp_path / "above" / "predictions.csv").decision == "normal").all()
+    assert (pd.read_csv(tmp_path / "below" / "predictions.csv").decision == "anomalous").all()
+
+
+def _predicted(argv: list[str], out: Path) -> Path:
+    assert main([*argv, "--out", str(out)]) == 0
+    return out / "predictions.csv"

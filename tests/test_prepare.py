@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from PIL import Image
 
+from rclib.cli import main
 from rclib.data import open_dataset
 from rclib.data.prepare import fundus_crop, prepare_aptos, prepare_visa
 
@@ -61,3 +64,45 @@ def test_prepare_aptos_seeded_split(tmp_path):
         sorted(open_dataset("aptos", tmp_path / "aptos", "aptos", "test", image_size=32).labels.tolist())
         == [0] * 5 + [1] * 3
     )
+
+
+def _isic_part(raw, images: str, table: str, rows: list[tuple[str, str]]) -> None:
+    """One part of a fabricated ISIC 2018 Task 3 download: its JPEGs and its one-hot ground-truth table."""
+    classes = ["MEL", "NV", "BCC", "AKIEC", "BKL", "DF", "VASC"]
+    (raw / images).mkdir(parents=True)
+    (raw / table).parent.mkdir(parents=True)
+    lines = ["image," + ",".join(classes)]
+    for name, diagnosis in rows:
+        Image.new("RGB", (20, 16), (len(name) * 9, 60, 30)).save(raw / images / f"{name}.jpg", format="JPEG")
+        lines.append(name + "," + ",".join("1.0" if c == diagnosis else "0.0" for c in classes))
+    (raw / table).write_text("\n".join(lines) + "\n")
+
+
+def test_prepare_isic2018_trains_on_nevi_only_and_tests_on_every_class(tmp_path, capsys):
+    raw = tmp_path / "raw"
+    _isic_part(
+        raw,
+        "ISIC2018_Task3_Training_Input",
+        "ISIC2018_Task3_Training_GroundTruth/ISIC2018_Task3_Training_GroundTruth.csv",
+        [("ISIC_0000001", "NV"), ("ISIC_0000002", "MEL"), ("ISIC_0000003", "NV"), ("ISIC_0000004", "BCC")],
+    )
+    _isic_part(
+        raw,
+        "ISIC2018_Task3_Validation_Input",
+        "ISIC2018_Task3_Validation_GroundTruth/ISIC2018_Task3_Validation_GroundTruth.csv",
+        [("ISIC_0000010", "NV"), ("ISIC_0000011", "DF"), ("ISIC_0000012", "MEL")],
+    )
+    out = tmp_path / "isic2018"
+    assert main(["prepare", "isic2018", str(raw), str(out)]) == 0
+    counts = json.loads(capsys.readouterr().out)["images"]
+    assert counts == {"train/NORMAL": 2, "test/NORMAL": 1, "test/ABNORMAL": 2}  # lesions other than nevi never train
+    assert sorted(p.name for p in (out / "train" / "NORMAL").iterdir()) == ["ISIC_0000001.jpg", "ISIC_0000003.jpg"]
+    test = open_dataset("isic2018", out, "isic2018", "test", image_size=32)
+    assert sorted(test.labels.tolist()) == [0, 1, 1]
+    assert len(open_dataset("isic2018", out, "isic2018", "train", image_size=32)) == 2
+
+
+def test_prepare_isic2018_names_the_missing_table(tmp_path, capsys):
+    assert main(["prepare", "isic2018", str(tmp_path / "raw"), str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ISIC2018 ground-truth table not found" in err, err

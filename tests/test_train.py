@@ -35,6 +35,9 @@ def test_30_iteration_recontrast_run_writes_valid_artefacts(demo_root, tmp_path)
         assert all(0 <= doc[part][k] <= 100 for k in ("I-AUROC", "P-AUROC", "AUPRO"))
     assert doc["config"]["name"] == "ReContrast" and doc["config"]["seed"] == 111 and doc["pretrained"] is True
     assert doc["versions"]["torch"] == importlib.metadata.version("torch") and doc["seconds"] > 0
+    # every package whose version can change a number is named, at the version installed
+    for name in ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "scikit-image", "pillow", "pandas"):
+        assert doc["versions"][name] == importlib.metadata.version(name), name
     history = pd.read_csv(out / "history.csv")
     assert history.iteration.tolist() == [10, 20, 30]
     steps = pd.read_csv(out / "steps.csv")

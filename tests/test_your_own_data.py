@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 from PIL import Image
+from torch.utils.data import Subset
 
 from rclib import build_model, fit, get_preset
 from rclib.cli import main
@@ -73,6 +74,40 @@ def test_folder_without_masks_trains_and_records_both_thresholds(trained):
     assert "fewer than 20" in threshold["warning"] and "0.5 is the decision boundary" in threshold["normalisation"]
 
 
+def _image_paths(dataset) -> list[str]:
+    """The image files of a data set or of a subset of one."""
+    if isinstance(dataset, Subset):
+        return [_image_paths(dataset.dataset)[i] for i in dataset.indices]
+    return [str(p) for p in dataset.samples.path]
+
+
+def test_the_held_out_tenth_sets_the_thresholds_and_never_trains(own, tmp_path, monkeypatch):
+    import importlib
+
+    fitting = importlib.import_module("rclib.runs.fit")  # the module: rclib.runs re-exports fit()
+    seen = {}
+    train, calibrate = fitting.train, fitting.calibrate
+
+    def recorded_train(config, data, *args, **kwargs):
+        seen["train"] = data
+        return train(config, data, *args, **kwargs)
+
+    def recorded_calibrate(run, data):
+        seen["calibration"] = data
+        return calibrate(run, data)
+
+    monkeypatch.setattr(fitting, "train", recorded_train)
+    monkeypatch.setattr(fitting, "calibrate", recorded_calibrate)
+    with pytest.warns(UserWarning, match="calibration image"):
+        run = fit(tiny(iterations=2), own, "bricks", out=tmp_path / "run", progress=False, dataset="folder")
+    every = sorted(str(p) for p in (own / "train").iterdir())
+    held = every[fitting.HOLDOUT_EVERY - 1 :: fitting.HOLDOUT_EVERY]  # the 10th, 20th, ... in name order
+    assert len(every) == 12 and len(held) == 1
+    assert sorted(_image_paths(seen["calibration"])) == held
+    assert sorted(_image_paths(seen["train"])) == sorted(set(every) - set(held))  # the rest, and only the rest
+    assert run.extra["threshold"]["images"] == len(held)
+
+
 def test_cli_says_pixel_metrics_need_masks_and_warns_of_few_calibration_images(own, tmp_path, capsys):
     assert main(_train_argv(own, tmp_path / "r")) == 0
     captured = capsys.readouterr()
@@ -95,6 +130,17 @@ def test_validation_masks_choose_the_pixel_threshold(own, tmp_path):
     run = fit(tiny(iterations=2), root, "bricks", progress=False, dataset="folder")
     t = run.extra["threshold"]
     assert t["method"] == "validation-f1" and t["pixel"]["method"] == "validation-pixel-f1"
+    assert t["images"] == len(list((root / "validation").rglob("*.png")))
+    # the image threshold is F1-optimal on validation/ (scikit-learn's F1 over every candidate threshold)
+    from sklearn.metrics import f1_score
+
+    from rclib.scoring.evaluate import predict
+
+    size = dict(image_size=run.config.image_size, crop_size=run.config.crop_size)
+    pred = predict(run.model, open_dataset("folder", root, "bricks", "validation", **size))
+    best = max(f1_score(pred.labels, pred.scores >= c) for c in pred.scores)
+    assert f1_score(pred.labels, pred.scores >= t["value"]) == pytest.approx(best)
+    assert pred.labels.sum() not in (0, len(pred.labels))  # both kinds: an F1 that can choose
 
 
 def _save_mask(path: Path, mask: np.ndarray) -> None:

@@ -85,6 +85,8 @@ def prepare_aptos(raw: Path, out: Path, n_train: int = 1000) -> dict[str, int]:
 
 
 def prepare_isic2018(raw: Path, out: Path) -> dict[str, int]:
+    """ISIC 2018 Task 3 in the medical layout: the training images diagnosed as nevi (``NV``) are the normal class
+    and train; the official validation images are the test set (nevi normal, every other lesion abnormal)."""
     raw = Path(raw)
     parts = {
         "train": (
