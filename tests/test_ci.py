@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,42 @@ def test_ci_run_stops_with_one_line_when_its_packages_cannot_be_installed(tmp_pa
 def test_every_test_has_a_time_limit(request):
     assert request.config.pluginmanager.hasplugin("timeout"), "pytest-timeout is not installed"
     assert float(request.config.getini("timeout")) == 1200  # pyproject.toml: a hung kernel fails after 20 minutes
+
+
+def _path_without(names: set[str], folder: Path) -> str:
+    """A PATH of one folder that links every program on today's PATH except ``names`` (as if never installed)."""
+    folder.mkdir()
+    for directory in os.environ["PATH"].split(os.pathsep):
+        for program in Path(directory).glob("*") if Path(directory).is_dir() else ():
+            link = folder / program.name
+            if program.name not in names and not link.exists() and os.access(program, os.X_OK):
+                link.symlink_to(program)
+    return str(folder)
+
+
+@pytest.mark.parametrize(
+    ("removed", "test", "line"),
+    [
+        (
+            {"chromium", "chromium-browser"},
+            "test_browser.py::test_quickstart_runs_in_jupyterlab_in_chromium",
+            "no Chromium",
+        ),
+        ({"slurmctld", "sbatch"}, "test_grid.py::test_slurm_job_array_runs_the_smoke_grid", "Slurm tests need"),
+    ],
+    ids=["chromium", "slurm"],
+)
+def test_ci_fails_with_one_line_when_chromium_or_slurm_is_removed(tmp_path, removed, test, line):
+    """The real fixtures, run by pytest under ``CI=true`` on a PATH without the package: a failure, never a skip."""
+    env = {**os.environ, "CI": "true", "PATH": _path_without(removed, tmp_path / "bin")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfEs", str(ROOT / "tests" / test)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    summary = [s for s in proc.stdout.splitlines() if s.startswith(("ERROR", "FAILED", "SKIPPED"))]
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert len(summary) == 1 and summary[0].startswith("ERROR") and f"CI: {line}" in summary[0], summary
