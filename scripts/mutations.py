@@ -166,6 +166,75 @@ MUTATIONS = (
         (T + "test_packaging.py::test_every_requirement_has_a_floor_that_make_floors_installs",),
     ),
     Mutation(
+        "pooled AUPRO: 4-connected regions",
+        "rclib/scoring/metrics.py",
+        "structure=np.stack([np.zeros((3, 3)), EIGHT_CONNECTED, np.zeros((3, 3))])",
+        "structure=np.stack([np.zeros((3, 3)), ndimage.generate_binary_structure(2, 1), np.zeros((3, 3))])",
+        (T + "test_metrics.py::test_pooled_aupro_equals_anomalib",),
+    ),
+    Mutation(
+        "landscape: loss-landscapes' snake traversal left as it is",
+        "rclib/paper/landscape.py",
+        "col[:-1] if i % 2 == 0 else col[1:]",
+        "col[:-1]",
+        (T + "test_landscape.py::test_aligned_plane_of_a_linear_metric_is_a_plane_through_the_trained_weights",),
+    ),
+    Mutation(
+        "course: notebook 01's hidden test accepts any M",
+        "notebooks/01_config_A_reverse_distillation.ipynb",
+        'atol=1e-6), \\"wrong M on hand-computed points',
+        'atol=1e-6) or True, \\"wrong M on hand-computed points',
+        (T + "test_grading.py::test_hidden_tests_fail_a_wrong_answer_the_student_version_passes",),
+    ),
+    Mutation(
+        "grid: exits 0 when a job failed",
+        "rclib/cli/batch.py",
+        "    return 1 if lines else 0\n",
+        "    return 0\n",
+        (T + "test_grid.py::test_a_job_a_wait_saw_fail_fails_the_grid_while_slurm_still_calls_it_running",),
+    ),
+    Mutation(
+        "grid: a failure its wait saw is forgotten while Slurm still says running",
+        "rclib/cli/batch.py",
+        '    now.update({job: "failed" for job in failed if now[job] != "done"})\n',
+        "",
+        (T + "test_grid.py::test_a_job_a_wait_saw_fail_fails_the_grid_while_slurm_still_calls_it_running",),
+    ),
+    Mutation(
+        "Slurm states: UNKNOWN (just submitted) read as ended",
+        "rclib/runs/lock.py",
+        '*("READY", "PREEMPTED", "UNKNOWN"),',
+        '*("READY", "PREEMPTED"),',
+        (T + "test_grid.py::test_a_slurm_job_reads_as_running_until_it_ends",),
+    ),
+    Mutation(
+        "lock: a requeued job's own earlier lock counts as alive",
+        "rclib/runs/lock.py",
+        'if job and str(job) == os.environ.get("SLURM_JOB_ID"):',
+        "if False:",
+        (T + "test_lock.py::test_a_requeued_job_takes_over_the_lock_its_earlier_run_left",),
+    ),
+    Mutation(
+        "grid resume: a job run again retrains from 0",
+        "rclib/runs/cache.py",
+        "            resume=True,\n",
+        "            resume=False,\n",
+        (
+            T + "test_grid.py::test_local_job_killed_mid_run_resumes_to_the_same_metrics",
+            T + "test_grid.py::test_slurm_cancelled_job_resumes_to_the_same_metrics",
+        ),
+    ),
+    Mutation(
+        "submitit requeue: no checkpoint on a time limit or a preemption",
+        "rclib/batch/submit.py",
+        "        return submitit.helpers.DelayedSubmission(TrainJob(), job)",
+        "        return None",
+        (
+            T + "test_grid.py::test_slurm_job_over_its_time_limit_is_requeued_and_finishes_from_its_checkpoint",
+            T + "test_grid.py::test_slurm_job_preempted_by_an_urgent_job_is_requeued_and_finishes_from_its_checkpoint",
+        ),
+    ),
+    Mutation(
         "slurm_local.sh stop: leaves munged running",
         "scripts/slurm_local.sh",
         "    pkill -x munged 2>/dev/null || true\n",
@@ -201,7 +270,18 @@ def run(mutation: Mutation) -> dict[str, object]:
     }
 
 
+def check_interpreter() -> None:
+    """Refuse a Python whose ``rclib`` is another checkout's: the tests' subprocesses (``python -m rclib``, grid and
+    Slurm jobs) import it from the installed package, so they would run code the mutation never touched."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import rclib; print(rclib.__file__)"], cwd="/", capture_output=True, text=True
+    ).stdout.strip()
+    if not found or not Path(found).resolve().is_relative_to(ROOT):
+        raise SystemExit(f"{sys.executable} imports rclib from {found or 'nowhere'}, not {ROOT}: run .venv/bin/python")
+
+
 def main(words: list[str]) -> int:
+    check_interpreter()
     chosen = [m for m in MUTATIONS if not words or any(w in m.name for w in words)]
     rows = []
     for mutation in chosen:
