@@ -5,7 +5,8 @@ file), runs the tests that promise it, and restores the file. A mutation is *cau
     .venv/bin/python scripts/mutations.py held-out lock   # those whose name contains a word given (their rows)
 
 The table records, per mutation, the tests run, whether they failed, how many failed and the seconds it took.
-A mutation whose text is not found is refused (the code moved: update the mutation, not the test)."""
+A mutation whose text is not found is refused (the code moved: update the mutation, not the test), and so is a
+Python whose rclib is another checkout's (the tests' subprocesses would run unmutated code)."""
 
 from __future__ import annotations
 
